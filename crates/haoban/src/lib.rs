@@ -1,0 +1,236 @@
+//! The `haoban` binary's library half: configuration, wiring of the contexts into one router,
+//! operations endpoints (`/healthz`, `/readyz`, `/metrics`, the OpenAPI document) and the
+//! server loop. Integration tests start the real server through [`serve`].
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+mod ops;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use identity::{Identity, IdentityState};
+use kernel::{Db, Problem};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use web::{CookiePolicy, Ctx, Shell};
+
+pub use config::Config;
+
+/// Every context's migrations, in the order they apply.
+pub fn migrations() -> Vec<&'static kernel::db::MigrationSet> {
+    vec![&identity::MIGRATIONS, &sim::MIGRATIONS]
+}
+
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect_with(&config.database_url, config.db_pool).await?;
+    db.migrate(&migrations()).await?;
+    Ok(db)
+}
+
+pub fn shell() -> Shell {
+    Shell::builder()
+        .templates(identity::TEMPLATES)
+        .templates(ops::TEMPLATES)
+        .build()
+}
+
+#[derive(Clone)]
+struct AppState {
+    shell: Shell,
+}
+
+/// The whole platform as one router; `addr` is where it listens.
+pub async fn app(config: &Config, db: Db, addr: SocketAddr) -> anyhow::Result<Router> {
+    let shell = shell();
+    let policy = CookiePolicy {
+        secure: config.secure_cookies(),
+    };
+    let identity = Identity::new(db.clone()).await;
+    let id_state = IdentityState {
+        identity: identity.clone(),
+        shell: shell.clone(),
+        policy,
+    };
+    let prefs_hook: Arc<dyn web::PrefsHook> = Arc::new(identity::AccountPrefs(identity.clone()));
+    let max_body = config.max_body_bytes;
+    let origin = url::Url::parse(&config.public_origin(addr))?;
+    let passkeys = identity::Passkeys::new(identity.clone(), &origin)?;
+
+    let pages = Router::new()
+        .route("/", get(home))
+        .fallback(fallback)
+        .with_state(AppState {
+            shell: shell.clone(),
+        });
+
+    Ok(Router::new()
+        .merge(identity::passkeys::routes(identity::PasskeyState {
+            passkeys,
+            identity: id_state.clone(),
+        }))
+        .merge(identity::routes(id_state))
+        .merge(web::prefs_routes(policy, Some(prefs_hook)))
+        .merge(web::asset_routes())
+        .merge(ops::routes(db.clone(), shell.clone()))
+        .merge(pages)
+        .layer(middleware::from_fn_with_state(
+            identity,
+            identity::session_layer,
+        ))
+        .layer(middleware::from_fn(move |req, next| {
+            web::csrf_layer(policy, req, next)
+        }))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |req, next| {
+            limit_body(max_body, req, next)
+        }))
+        .layer(middleware::from_fn(ops::track_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The path only: query strings may carry personal data.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal().into_response()
+        })))
+}
+
+/// Refuses a declared body over the limit before reading any of it.
+async fn limit_body(max: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return kernel::problem::too_large().into_response();
+    }
+    next.run(req).await
+}
+
+async fn home(axum::extract::State(s): axum::extract::State<AppState>, ctx: Ctx) -> Response {
+    s.shell.render("home.html", &ctx, ())
+}
+
+async fn fallback(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    ctx: Ctx,
+    req: Request,
+) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return Problem::not_found().into_response();
+    }
+    web::not_found_page(&s.shell, &ctx)
+}
+
+/// A running server: its address, and a handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// Binds, migrates and serves in the background until [`Running::stop`] or SIGTERM.
+pub async fn serve(config: &Config, db: Db) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(&config.listen).await?;
+    let addr = listener.local_addr()?;
+    let router = app(config, db.clone(), addr).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let upkeep = tokio::spawn(upkeep(db.clone()));
+    let task = tokio::spawn(async move {
+        let res = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = shutdown_signal() => {}
+            }
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await;
+        upkeep.abort();
+        res
+    });
+    Ok(Running {
+        addr,
+        db,
+        stop,
+        task,
+    })
+}
+
+impl Running {
+    /// Waits until the server has stopped (after SIGTERM or Ctrl-C).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await??;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Housekeeping every instance may do at the same time without harm.
+async fn upkeep(db: Db) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match identity::store::delete_expired_sessions(&db, chrono::Utc::now()).await {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session clean-up failed"),
+        }
+    }
+}
+
+/// Sets up logging: JSON lines or text, filtered by `config.log`.
+pub fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,163 @@
+use clap::{Parser, Subcommand};
+use haoban::{Config, demo, init_logging, open_database, serve};
+
+/// Haoban (好办): a city's digital government platform.
+#[derive(Parser)]
+#[command(name = "haoban", version, about)]
+struct Cli {
+    /// A TOML configuration file; `HAOBAN_*` environment variables override it.
+    #[arg(long, global = true, env = "HAOBAN_CONFIG")]
+    config: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the platform (migrates an empty database first).
+    Serve,
+    /// Run the demo city on a local SQLite database under ./data, generating it when empty.
+    Demo {
+        /// Print the demo accounts as JSON lines and exit instead of serving.
+        #[arg(long)]
+        accounts: bool,
+        /// Size of the synthetic population when the city is generated.
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Measure a scenario against a baseline from the same run; prints JSON.
+    Bench {
+        #[command(subcommand)]
+        scenario: Scenario,
+    },
+    /// Generate a synthetic city into the configured database and exit.
+    Gen {
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Generating the synthetic city into a fresh database of each engine.
+    Gen {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engine: String,
+        /// A small city that finishes well within a minute, for checks.
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("haoban: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    init_logging(&config);
+    if let Err(e) = run(cli.command, config).await {
+        eprintln!("haoban: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let db = open_database(&config).await?;
+            let running = serve(&config, db).await?;
+            tracing::info!(address = %running.addr, "Haoban is serving");
+            println!(
+                "Haoban is serving at {}",
+                config.public_origin(running.addr)
+            );
+            running.wait().await
+        }
+        Command::Migrate => {
+            let db = kernel::Db::connect_with(&config.database_url, 2).await?;
+            let n = db.migrate(&haoban::migrations()).await?;
+            println!("{n} migrations applied");
+            Ok(())
+        }
+        Command::Bench {
+            scenario:
+                Scenario::Gen {
+                    persons,
+                    seed,
+                    engine,
+                    quick,
+                },
+        } => {
+            let persons = if quick { persons.min(20_000) } else { persons };
+            let engines = match engine.as_str() {
+                "sqlite" => vec![kernel::Engine::Sqlite],
+                "postgres" => vec![kernel::Engine::Postgres],
+                "both" => vec![kernel::Engine::Sqlite, kernel::Engine::Postgres],
+                other => anyhow::bail!("unknown engine {other}: use sqlite, postgres or both"),
+            };
+            let mut results = Vec::new();
+            for e in engines {
+                let r = haoban::bench::generation(e, persons, seed).await?;
+                eprintln!("{r}");
+                results.push(r);
+            }
+            println!(
+                "{}",
+                serde_json::json!({ "scenario": "gen", "results": results })
+            );
+            Ok(())
+        }
+        Command::Gen { persons, seed } => {
+            let db = open_database(&config).await?;
+            let report = demo::generate(&db, persons, seed).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Demo {
+            accounts,
+            persons,
+            seed,
+        } => {
+            let db = open_database(&config).await?;
+            let seed = demo::ensure_city(&db, persons, seed).await?;
+            let list = demo::accounts(&db, seed).await?;
+            if accounts {
+                for a in &list {
+                    println!("{}", serde_json::to_string(a)?);
+                }
+                return Ok(());
+            }
+            let running = serve(&config, db).await?;
+            println!(
+                "Haoban demo city is running at {}",
+                config.public_origin(running.addr)
+            );
+            println!(
+                "Demo accounts (citizens and companies sign in at /sign-in, staff at /staff/sign-in):"
+            );
+            for a in &list {
+                println!(
+                    "  {:<15} {:<20} {:<24} {}",
+                    a.role, a.login, a.password, a.name
+                );
+            }
+            running.wait().await
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Test harness: a real `haoban` server on a random port over a fresh database of either
+//! engine, and an HTTP client that keeps cookies like a browser.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use haoban::{Config, Running};
+use kernel::{Db, Engine};
+
+/// Declares a test once and runs it on both engines: `both_engines!(name, body_fn)`.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::common::TestServer::start(kernel::Engine::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body($crate::common::TestServer::start(kernel::Engine::Postgres).await)
+                    .await;
+            }
+        }
+    };
+}
+
+/// Everything the server logged in this process, to check nothing secret gets there.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).to_string()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUF: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUF.get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+}
+
+struct BufWriter;
+impl Write for BufWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=info,hyper=info,h2=info")
+            .json()
+            .with_writer(|| BufWriter)
+            .try_init();
+    });
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub db: Db,
+    pub engine: Engine,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestServer {
+    pub async fn start(engine: Engine) -> TestServer {
+        init_logs();
+        let (db, url) = kernel::scratch::fresh(engine)
+            .await
+            .expect("scratch database");
+        db.migrate(&haoban::migrations()).await.expect("migrations");
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: url,
+            ..Config::default()
+        };
+        let running = haoban::serve(&config, db.clone())
+            .await
+            .expect("server starts");
+        TestServer {
+            base: format!("http://{}", running.addr),
+            db,
+            engine,
+            client: client(),
+            running: Some(running),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let row: (i64,) =
+            kernel::with_db!(&self.db, pool => sqlx::query_as(&sql).fetch_one(pool).await).unwrap();
+        row.0
+    }
+
+    /// Fetches a page and returns the CSRF token of its forms.
+    pub async fn csrf(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = html
+            .find(marker)
+            .expect("page has a form with a CSRF token")
+            + marker.len();
+        html[start..start + 48].to_string()
+    }
+}
+
+/// A valid ID number for tests, different for each `n`.
+pub fn id_number(n: u16) -> String {
+    let birth = chrono::NaiveDate::from_ymd_opt(1985, 6, 15).unwrap();
+    kernel::IdNumber::from_parts(410105, birth, n)
+        .as_str()
+        .to_string()
+}
+
+pub fn citizen_json(n: u16) -> serde_json::Value {
+    serde_json::json!({
+        "name": "测试居民",
+        "id_number": id_number(n),
+        "phone": format!("139{:08}", n),
+        "password": "a sound passphrase",
+    })
+}
