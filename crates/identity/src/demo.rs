@@ -5,7 +5,7 @@ use chrono::Utc;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{CitizenForm, CompanyForm, NewCitizen, NewCompany, Password, Role};
+use crate::domain::{CitizenForm, CompanyForm, NewAccount, NewCitizen, NewCompany, Password, Role};
 use crate::service::{Identity, RequestMeta, SignUpError};
 use crate::store::{self, Department};
 
@@ -196,7 +196,7 @@ pub async fn seed(
     })
     .map_err(|e| anyhow::anyhow!("demo citizen: {e:?}"))?;
     identity
-        .sign_up_citizen(&citizen, &meta)
+        .sign_up(&NewAccount::Citizen(citizen), &meta)
         .await
         .map_err(sign_up_err)?;
     let company = NewCompany::parse(&CompanyForm {
@@ -207,7 +207,7 @@ pub async fn seed(
     })
     .map_err(|e| anyhow::anyhow!("demo company: {e:?}"))?;
     identity
-        .sign_up_company(&company, &meta)
+        .sign_up(&NewAccount::Company(company), &meta)
         .await
         .map_err(sign_up_err)?;
     for ((role_name, login, suffix, role), name) in STAFF.iter().zip(STAFF_NAMES) {

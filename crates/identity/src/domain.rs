@@ -432,6 +432,98 @@ impl NewCompany {
     }
 }
 
+/// A sign-up of either kind, parsed and ready to store.
+#[derive(Debug, Clone)]
+pub enum NewAccount {
+    Citizen(NewCitizen),
+    Company(NewCompany),
+}
+
+impl NewAccount {
+    /// The login is the identifier: the ID number or the credit code.
+    pub fn login(&self) -> &str {
+        match self {
+            NewAccount::Citizen(c) => c.id_number.as_str(),
+            NewAccount::Company(c) => c.credit_code.as_str(),
+        }
+    }
+
+    pub fn holder(&self) -> Holder {
+        match self {
+            NewAccount::Citizen(c) => Holder::Citizen {
+                id_number: c.id_number.clone(),
+            },
+            NewAccount::Company(c) => Holder::Company {
+                credit_code: c.credit_code.clone(),
+            },
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            NewAccount::Citizen(c) => &c.name,
+            NewAccount::Company(c) => &c.name,
+        }
+    }
+
+    pub fn phone(&self) -> &Phone {
+        match self {
+            NewAccount::Citizen(c) => &c.phone,
+            NewAccount::Company(c) => &c.phone,
+        }
+    }
+
+    pub fn password(&self) -> &Password {
+        match self {
+            NewAccount::Citizen(c) => &c.password,
+            NewAccount::Company(c) => &c.password,
+        }
+    }
+}
+
+/// A submitted sign-up form of either kind.
+pub trait SignUpForm: serde::de::DeserializeOwned + Send + 'static {
+    /// The field that holds the identifier, where a duplicate account is reported.
+    const IDENTIFIER: &'static str;
+    fn parse(&self) -> Result<NewAccount, Vec<FieldError>>;
+    /// What is shown again in the form after an error: everything but the password.
+    fn values(&self) -> std::collections::BTreeMap<&'static str, String>;
+}
+
+impl SignUpForm for CitizenForm {
+    const IDENTIFIER: &'static str = "id_number";
+    fn parse(&self) -> Result<NewAccount, Vec<FieldError>> {
+        NewCitizen::parse(self).map(NewAccount::Citizen)
+    }
+    fn values(&self) -> std::collections::BTreeMap<&'static str, String> {
+        [
+            ("name", &self.name),
+            ("id_number", &self.id_number),
+            ("phone", &self.phone),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+}
+
+impl SignUpForm for CompanyForm {
+    const IDENTIFIER: &'static str = "credit_code";
+    fn parse(&self) -> Result<NewAccount, Vec<FieldError>> {
+        NewCompany::parse(self).map(NewAccount::Company)
+    }
+    fn values(&self) -> std::collections::BTreeMap<&'static str, String> {
+        [
+            ("name", &self.name),
+            ("credit_code", &self.credit_code),
+            ("phone", &self.phone),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+}
+
 /// The key under which failed sign-ins are counted: the login as typed, normalised, so that
 /// unknown logins are throttled exactly like known ones.
 pub fn login_key(login: &str) -> String {

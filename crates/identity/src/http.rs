@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use web::{CookiePolicy, Ctx, Shell, VerifiedForm, cookie_value, set_cookie};
 
-use crate::domain::{Account, CitizenForm, CompanyForm, Holder, NewCitizen, NewCompany, Password};
+use crate::domain::{Account, CitizenForm, CompanyForm, Holder, Password, SignUpForm};
 use crate::service::{Audience, Identity, RequestMeta, SessionKind, SignInError, SignUpError};
 use crate::store;
 
@@ -154,10 +154,13 @@ pub fn routes(state: IdentityState) -> Router {
             "/api/v1/tokens",
             post(api_create_token).get(api_list_tokens),
         )
-        .route("/sign-up", get(sign_up_page).post(sign_up_submit))
+        .route(
+            "/sign-up",
+            get(sign_up_page::<CitizenForm>).post(sign_up_submit::<CitizenForm>),
+        )
         .route(
             "/sign-up/company",
-            get(company_sign_up_page).post(company_sign_up_submit),
+            get(sign_up_page::<CompanyForm>).post(sign_up_submit::<CompanyForm>),
         )
         .route("/sign-in", get(sign_in_page).post(sign_in_submit))
         .route(
@@ -249,6 +252,21 @@ fn duplicate_msg() -> kernel::Msg {
     )
 }
 
+async fn api_sign_up<F: SignUpForm>(
+    s: &IdentityState,
+    meta: &RequestMeta,
+    form: &F,
+) -> Result<(StatusCode, Json<AccountView>), Problem> {
+    let a = form
+        .parse()
+        .map_err(|e| sign_up_problem(order_id_first(e)))?;
+    match s.identity.sign_up(&a, meta).await {
+        Ok(a) => Ok((StatusCode::CREATED, Json(AccountView::from(&a)))),
+        Err(SignUpError::Duplicate) => Err(duplicate_problem(F::IDENTIFIER)),
+        Err(SignUpError::Internal(p)) => Err(p),
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/citizens", tag = "identity",
     request_body(content = CitizenSignUp, description = "A citizen's sign-up"),
     responses((status = 201, body = AccountView), (status = 400, description = "invalid field, problem+json"), (status = 409, description = "account exists")))]
@@ -257,12 +275,7 @@ pub async fn api_create_citizen(
     Meta(meta): Meta,
     ApiJson(form): ApiJson<CitizenForm>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
-    let c = NewCitizen::parse(&form).map_err(|e| sign_up_problem(order_id_first(e)))?;
-    match s.identity.sign_up_citizen(&c, &meta).await {
-        Ok(a) => Ok((StatusCode::CREATED, Json(AccountView::from(&a)))),
-        Err(SignUpError::Duplicate) => Err(duplicate_problem("id_number")),
-        Err(SignUpError::Internal(p)) => Err(p),
-    }
+    api_sign_up(&s, &meta, &form).await
 }
 
 /// Documentation shape of a citizen's sign-up.
@@ -295,12 +308,7 @@ pub async fn api_create_company(
     Meta(meta): Meta,
     ApiJson(form): ApiJson<CompanyForm>,
 ) -> Result<(StatusCode, Json<AccountView>), Problem> {
-    let c = NewCompany::parse(&form).map_err(|e| sign_up_problem(order_id_first(e)))?;
-    match s.identity.sign_up_company(&c, &meta).await {
-        Ok(a) => Ok((StatusCode::CREATED, Json(AccountView::from(&a)))),
-        Err(SignUpError::Duplicate) => Err(duplicate_problem("credit_code")),
-        Err(SignUpError::Internal(p)) => Err(p),
-    }
+    api_sign_up(&s, &meta, &form).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -492,51 +500,42 @@ fn signed_in_redirect(s: &IdentityState, account: &Account, token: &str, next: &
     res
 }
 
-#[derive(Serialize, Default)]
-struct CitizenValues {
-    name: String,
-    id_number: String,
-    phone: String,
+fn sign_up_template<F: SignUpForm>() -> &'static str {
+    if F::IDENTIFIER == "credit_code" {
+        "identity/sign_up_company.html"
+    } else {
+        "identity/sign_up.html"
+    }
 }
 
-async fn sign_up_page(State(s): State<IdentityState>, ctx: Ctx) -> Response {
-    s.shell.render(
-        "identity/sign_up.html",
-        &ctx,
-        FormPage::<CitizenValues>::default(),
-    )
+async fn sign_up_page<F: SignUpForm>(State(s): State<IdentityState>, ctx: Ctx) -> Response {
+    let page = FormPage::<BTreeMap<&str, String>>::default();
+    s.shell.render(sign_up_template::<F>(), &ctx, page)
 }
 
-async fn sign_up_submit(
+async fn sign_up_submit<F: SignUpForm>(
     State(s): State<IdentityState>,
     ctx: Ctx,
     Meta(meta): Meta,
-    VerifiedForm(form): VerifiedForm<CitizenForm>,
+    VerifiedForm(form): VerifiedForm<F>,
 ) -> Response {
-    let values = CitizenValues {
-        name: form.name.clone(),
-        id_number: form.id_number.clone(),
-        phone: form.phone.clone(),
-    };
-    let errors = match NewCitizen::parse(&form) {
-        Ok(c) => match s.identity.sign_up_citizen(&c, &meta).await {
-            Ok(_) => {
-                return sign_in_after_sign_up(&s, c.id_number.as_str(), &c.password, &meta).await;
-            }
+    let errors = match form.parse() {
+        Ok(a) => match s.identity.sign_up(&a, &meta).await {
+            Ok(_) => return sign_in_after_sign_up(&s, a.login(), a.password(), &meta).await,
             Err(SignUpError::Duplicate) => {
-                vec![FieldError::new("id_number", "duplicate", duplicate_msg())]
+                vec![FieldError::new(F::IDENTIFIER, "duplicate", duplicate_msg())]
             }
             Err(SignUpError::Internal(p)) => return error_page(&s, &ctx, &p),
         },
         Err(errors) => errors,
     };
     let page = FormPage {
-        values,
+        values: form.values(),
         errors: field_errors(&errors, ctx.lang()),
         next: String::new(),
     };
     s.shell
-        .render_status(StatusCode::BAD_REQUEST, "identity/sign_up.html", &ctx, page)
+        .render_status(StatusCode::BAD_REQUEST, sign_up_template::<F>(), &ctx, page)
 }
 
 async fn sign_in_after_sign_up(
@@ -553,57 +552,6 @@ async fn sign_in_after_sign_up(
         Ok((account, token, _)) => signed_in_redirect(s, &account, &token, "/account"),
         Err(_) => Redirect::to("/sign-in").into_response(),
     }
-}
-
-#[derive(Serialize, Default)]
-struct CompanyValues {
-    name: String,
-    credit_code: String,
-    phone: String,
-}
-
-async fn company_sign_up_page(State(s): State<IdentityState>, ctx: Ctx) -> Response {
-    s.shell.render(
-        "identity/sign_up_company.html",
-        &ctx,
-        FormPage::<CompanyValues>::default(),
-    )
-}
-
-async fn company_sign_up_submit(
-    State(s): State<IdentityState>,
-    ctx: Ctx,
-    Meta(meta): Meta,
-    VerifiedForm(form): VerifiedForm<CompanyForm>,
-) -> Response {
-    let values = CompanyValues {
-        name: form.name.clone(),
-        credit_code: form.credit_code.clone(),
-        phone: form.phone.clone(),
-    };
-    let errors = match NewCompany::parse(&form) {
-        Ok(c) => match s.identity.sign_up_company(&c, &meta).await {
-            Ok(_) => {
-                return sign_in_after_sign_up(&s, c.credit_code.as_str(), &c.password, &meta).await;
-            }
-            Err(SignUpError::Duplicate) => {
-                vec![FieldError::new("credit_code", "duplicate", duplicate_msg())]
-            }
-            Err(SignUpError::Internal(p)) => return error_page(&s, &ctx, &p),
-        },
-        Err(errors) => errors,
-    };
-    let page = FormPage {
-        values,
-        errors: field_errors(&errors, ctx.lang()),
-        next: String::new(),
-    };
-    s.shell.render_status(
-        StatusCode::BAD_REQUEST,
-        "identity/sign_up_company.html",
-        &ctx,
-        page,
-    )
 }
 
 #[derive(Deserialize)]

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use kernel::{Db, Lang, Msg, Problem};
 
 use crate::domain::{
-    Account, Holder, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, NewCitizen, NewCompany, Password,
-    Role, login_key, mask_login,
+    Account, Holder, MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, NewAccount, Password, Role, login_key,
+    mask_login,
 };
 use crate::store::{self, AccountInsert, AuditEntry, InsertError};
 
@@ -204,42 +204,14 @@ impl Identity {
             .ok_or_else(|| SignUpError::Internal(Problem::internal()))
     }
 
-    pub async fn sign_up_citizen(
+    pub async fn sign_up(
         &self,
-        c: &NewCitizen,
+        a: &NewAccount,
         meta: &RequestMeta,
     ) -> Result<Account, SignUpError> {
-        let holder = Holder::Citizen {
-            id_number: c.id_number.clone(),
-        };
-        self.create(
-            c.id_number.as_str(),
-            &c.name,
-            holder,
-            Some(c.phone.as_str()),
-            &c.password,
-            meta,
-        )
-        .await
-    }
-
-    pub async fn sign_up_company(
-        &self,
-        c: &NewCompany,
-        meta: &RequestMeta,
-    ) -> Result<Account, SignUpError> {
-        let holder = Holder::Company {
-            credit_code: c.credit_code.clone(),
-        };
-        self.create(
-            c.credit_code.as_str(),
-            &c.name,
-            holder,
-            Some(c.phone.as_str()),
-            &c.password,
-            meta,
-        )
-        .await
+        let phone = Some(a.phone().as_str());
+        self.create(a.login(), a.name(), a.holder(), phone, a.password(), meta)
+            .await
     }
 
     /// Creates a member of staff in a department with the given roles there.
