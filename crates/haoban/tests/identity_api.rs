@@ -12,6 +12,22 @@ async fn problem(res: reqwest::Response) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
+/// Sends a request's headers with a declared body length and no body; answers the status.
+async fn raw_status(s: &TestServer, request_line: &str, content_length: usize) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{request_line} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n"
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let n = conn.read(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(text.contains("application/problem+json"), "{text}");
+    text.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 async fn operations_endpoints(s: TestServer) {
     let c = &s.client;
     assert_eq!(c.get(s.url("/healthz")).send().await.unwrap().status(), 200);
@@ -227,15 +243,12 @@ async fn bad_sign_ups_change_nothing(s: TestServer) {
     )
     .await;
     assert_eq!(status, 415);
-    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    let res = c
-        .post(s.url("/api/v1/citizens"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
+    // The server answers 413 from the declared length, before the body arrives; a client
+    // still sending would see its pipe closed, so send the headers alone and read the answer.
+    assert_eq!(
+        raw_status(&s, "POST /api/v1/citizens", 2 * 1024 * 1024).await,
+        413
+    );
     assert_eq!(s.count("accounts").await, 1);
     s.stop().await;
 }
