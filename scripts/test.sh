@@ -32,7 +32,7 @@ rust_fail=$(grep -E 'tests run:' "$logs/nextest.txt" | tail -n1 | grep -Eo '[0-9
 echo "==> browser tests (Chromium)"
 browser_pass=0; browser_fail=0
 if ensure_chromium && ensure_node_modules tests/browser && cargo build -p haoban --bin haoban; then
-  HAOBAN_BIN="$PWD/target/debug/haoban" node --test --test-reporter=tap tests/browser/ 2>&1 | tee "$logs/browser.txt"
+  HAOBAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/haoban" node --test --test-reporter=tap --test-timeout=120000 tests/browser/ 2>&1 | tee "$logs/browser.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps+=("browser tests")
   browser_pass=$(grep -E '^# pass ' "$logs/browser.txt" | tail -n1 | grep -Eo '[0-9]+' || echo 0)
   browser_fail=$(grep -E '^# fail ' "$logs/browser.txt" | tail -n1 | grep -Eo '[0-9]+' || echo 0)

@@ -1,7 +1,7 @@
 // Starts a real haoban server on a fresh SQLite database and Debian's Chromium for the
 // browser tests. Never downloads a browser.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -9,7 +9,7 @@ import { chromium } from "playwright-core";
 // `args` is the haoban command line: ["serve"], or ["demo", "--persons", "300"].
 export async function startServer(extraEnv = {}, args = ["serve"]) {
   const bin = process.env.HAOBAN_BIN;
-  if (!bin) throw new Error("HAOBAN_BIN must name the haoban binary");
+  if (!bin || !existsSync(bin)) throw new Error(`HAOBAN_BIN must name the haoban binary, not ${bin}`);
   const dir = mkdtempSync(join(tmpdir(), "haoban-browser-"));
   const child = spawn(bin, args, {
     env: {
@@ -23,7 +23,10 @@ export async function startServer(extraEnv = {}, args = ["serve"]) {
   });
   let out = "";
   const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start: ${out}`));
+    }, 30000);
     child.stdout.on("data", (chunk) => {
       out += chunk;
       // The server prints http://localhost:PORT: WebAuthn needs a host name, not an address.
@@ -33,7 +36,14 @@ export async function startServer(extraEnv = {}, args = ["serve"]) {
         resolve(m[1]);
       }
     });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${out}`));
+    });
   });
   return {
     base,
