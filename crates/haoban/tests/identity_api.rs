@@ -64,6 +64,12 @@ async fn operations_endpoints(s: TestServer) {
         .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/healthz\""));
+
+    // Without its database the server is alive but not ready.
+    s.db.close().await;
+    assert_eq!(c.get(s.url("/healthz")).send().await.unwrap().status(), 200);
+    let (status, p) = problem(c.get(s.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!((status, p["code"].as_str().unwrap()), (503, "unavailable"));
     s.stop().await;
 }
 both_engines!(operations, operations_endpoints);
@@ -413,6 +419,21 @@ async fn machine_tokens(s: TestServer) {
     )
     .await;
     assert_eq!(status, 401);
+
+    // Revoked: the token stops working at once; revoking again finds nothing.
+    let id = created["id"].as_str().unwrap();
+    let url = s.url(&format!("/api/v1/tokens/{id}"));
+    let res = c.delete(&url).bearer_auth(session).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    let res = c
+        .get(s.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let (status, _) = problem(c.delete(&url).bearer_auth(session).send().await.unwrap()).await;
+    assert_eq!(status, 404);
     s.stop().await;
 }
 both_engines!(tokens, machine_tokens);

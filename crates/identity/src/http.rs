@@ -155,6 +155,10 @@ pub fn routes(state: IdentityState) -> Router {
             post(api_create_token).get(api_list_tokens),
         )
         .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(api_revoke_token),
+        )
+        .route(
             "/sign-up",
             get(sign_up_page::<CitizenForm>).post(sign_up_submit::<CitizenForm>),
         )
@@ -440,6 +444,24 @@ pub async fn api_list_tokens(
     ApiCaller(a): ApiCaller,
 ) -> Result<Json<Vec<store::TokenInfo>>, Problem> {
     Ok(Json(store::tokens_of(s.identity.db(), &a.id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "identity",
+    params(("id" = String, Path, description = "the token's id")),
+    responses((status = 204, description = "revoked"), (status = 404, description = "no such live token of the caller's")), security(("bearer" = [])))]
+pub async fn api_revoke_token(
+    State(s): State<IdentityState>,
+    Meta(meta): Meta,
+    ApiCaller(a): ApiCaller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, Problem> {
+    if !store::revoke_api_token(s.identity.db(), &a.id, &id, Utc::now()).await? {
+        return Err(Problem::not_found());
+    }
+    s.identity
+        .audit("api_token_revoked", "ok", Some(&a.id), &a.login, &meta)
+        .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------- pages
@@ -773,7 +795,7 @@ fn error_page(s: &IdentityState, ctx: &Ctx, p: &Problem) -> Response {
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_create_citizen, api_create_company, api_create_session, api_delete_session, api_me, api_my_sign_ins, api_create_token, api_list_tokens),
+    paths(api_create_citizen, api_create_company, api_create_session, api_delete_session, api_me, api_my_sign_ins, api_create_token, api_list_tokens, api_revoke_token),
     components(schemas(AccountView, CitizenSignUp, CompanySignUp, SessionRequest, SessionResponse, TokenRequest, TokenCreated)),
     tags((name = "identity", description = "Accounts, sign-in and tokens"))
 )]
