@@ -92,6 +92,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = kernel::Db::connect_with(&config.database_url, 2).await?;
             let n = db.migrate(&haoban::migrations()).await?;
+            db.close().await;
             println!("{n} migrations applied");
             Ok(())
         }
@@ -126,6 +127,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Gen { persons, seed } => {
             let db = open_database(&config).await?;
             let report = demo::generate(&db, persons, seed).await?;
+            // Closing checkpoints SQLite's write-ahead log into the database file.
+            db.close().await;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
@@ -138,6 +141,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let seed = demo::ensure_city(&db, persons, seed).await?;
             let list = demo::accounts(&db, seed).await?;
             if accounts {
+                db.close().await;
                 for a in &list {
                     println!("{}", serde_json::to_string(a)?);
                 }

@@ -102,7 +102,9 @@ impl Db {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Keep the write-ahead log from staying at the size of the largest transaction.
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { max_connections.min(8) })
             .acquire_timeout(Duration::from_secs(10))
