@@ -24,6 +24,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Database connections in the pool (`HAOBAN_DB_POOL`).
     pub db_pool: u32,
+    /// The service catalog's definition files, published as the first version when the
+    /// database has none (`HAOBAN_CATALOG_DIR`).
+    pub catalog_dir: String,
+    /// How often an instance looks for a catalog version published elsewhere, in seconds
+    /// (`HAOBAN_CATALOG_REFRESH_SECS`).
+    pub catalog_refresh_secs: u64,
 }
 
 impl Default for Config {
@@ -36,6 +42,8 @@ impl Default for Config {
             log: "info,sqlx=warn".to_string(),
             max_body_bytes: 1024 * 1024,
             db_pool: 16,
+            catalog_dir: "catalog".to_string(),
+            catalog_refresh_secs: 5,
         }
     }
 }

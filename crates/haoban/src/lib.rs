@@ -28,7 +28,11 @@ pub use config::Config;
 
 /// Every context's migrations, in the order they apply.
 pub fn migrations() -> Vec<&'static kernel::db::MigrationSet> {
-    vec![&identity::MIGRATIONS, &sim::MIGRATIONS]
+    vec![
+        &identity::MIGRATIONS,
+        &sim::MIGRATIONS,
+        &catalog::MIGRATIONS,
+    ]
 }
 
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
@@ -49,8 +53,13 @@ struct AppState {
     shell: Shell,
 }
 
-/// The whole platform as one router; `addr` is where it listens.
-pub async fn app(config: &Config, db: Db, addr: SocketAddr) -> anyhow::Result<Router> {
+/// The whole platform as one router, and the background tasks it needs; `addr` is where it
+/// listens.
+pub async fn app(
+    config: &Config,
+    db: Db,
+    addr: SocketAddr,
+) -> anyhow::Result<(Router, Vec<tokio::task::JoinHandle<()>>)> {
     let shell = shell();
     let policy = CookiePolicy {
         secure: config.secure_cookies(),
@@ -65,6 +74,14 @@ pub async fn app(config: &Config, db: Db, addr: SocketAddr) -> anyhow::Result<Ro
     let max_body = config.max_body_bytes;
     let origin = url::Url::parse(&config.public_origin(addr))?;
     let passkeys = identity::Passkeys::new(identity.clone(), &origin)?;
+    let catalog =
+        catalog::CatalogService::open(db.clone(), std::path::Path::new(&config.catalog_dir))
+            .await?;
+    let tasks = vec![catalog.follow(Duration::from_secs(config.catalog_refresh_secs.max(1)))];
+    let catalog_state = catalog::http::CatalogState {
+        service: catalog,
+        identity: identity.clone(),
+    };
 
     let pages = Router::new()
         .route("/", get(home))
@@ -73,7 +90,8 @@ pub async fn app(config: &Config, db: Db, addr: SocketAddr) -> anyhow::Result<Ro
             shell: shell.clone(),
         });
 
-    Ok(Router::new()
+    let router = Router::new()
+        .merge(catalog::http::routes(catalog_state))
         .merge(identity::passkeys::routes(identity::PasskeyState {
             passkeys,
             identity: id_state.clone(),
@@ -101,7 +119,8 @@ pub async fn app(config: &Config, db: Db, addr: SocketAddr) -> anyhow::Result<Ro
         }))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()
-        })))
+        }));
+    Ok((router, tasks))
 }
 
 /// Refuses a declared body over the limit before reading any of it.
@@ -151,7 +170,7 @@ impl Running {
 pub async fn serve(config: &Config, db: Db) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
-    let router = app(config, db.clone(), addr).await?;
+    let (router, tasks) = app(config, db.clone(), addr).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let upkeep = tokio::spawn(upkeep(db.clone()));
     let task = tokio::spawn(async move {
@@ -168,6 +187,9 @@ pub async fn serve(config: &Config, db: Db) -> anyhow::Result<Running> {
         })
         .await;
         upkeep.abort();
+        for t in tasks {
+            t.abort();
+        }
         res
     });
     Ok(Running {

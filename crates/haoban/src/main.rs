@@ -29,6 +29,11 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check or publish the service catalog's definition files.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
     /// Measure a scenario against a baseline from the same run; prints JSON.
     Bench {
         #[command(subcommand)]
@@ -41,6 +46,14 @@ enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum CatalogAction {
+    /// Validate a folder of definition files: exit 0, or 1 with every error located.
+    Check { dir: String },
+    /// Validate a folder and publish it as the live catalog of every instance.
+    Load { dir: String },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +109,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{n} migrations applied");
             Ok(())
         }
+        Command::Catalog { action } => catalog_command(action, &config).await,
         Command::Bench {
             scenario:
                 Scenario::Gen {
@@ -162,6 +176,68 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 );
             }
             running.wait().await
+        }
+    }
+}
+
+/// Loads a folder, printing each located error; `None` when there were any.
+fn load_catalog(dir: &str) -> Option<catalog::Catalog> {
+    match catalog::Catalog::load_dir(std::path::Path::new(dir)) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{dir}/{e}");
+            }
+            eprintln!("{} errors; the catalog was not accepted", errors.len());
+            None
+        }
+    }
+}
+
+async fn catalog_command(action: CatalogAction, config: &Config) -> anyhow::Result<()> {
+    let summary = |c: &catalog::Catalog| {
+        format!(
+            "{} departments, {} elements, {} materials, {} items, {} bundles; digest {}",
+            c.departments().len(),
+            c.elements().len(),
+            c.materials().len(),
+            c.items().len(),
+            c.bundles().len(),
+            c.digest()
+        )
+    };
+    match action {
+        CatalogAction::Check { dir } => {
+            let Some(c) = load_catalog(&dir) else {
+                std::process::exit(1);
+            };
+            println!("valid: {}", summary(&c));
+            Ok(())
+        }
+        CatalogAction::Load { dir } => {
+            let Some(c) = load_catalog(&dir) else {
+                std::process::exit(1);
+            };
+            let db = open_database(config).await?;
+            // In a database without a catalog this folder becomes the first version.
+            let service =
+                catalog::CatalogService::open(db.clone(), std::path::Path::new(&dir)).await?;
+            let published = service
+                .publish(c.files().to_vec(), "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.close().await;
+            println!(
+                "version {} is live{}: {}",
+                published.version,
+                if published.changed {
+                    ""
+                } else {
+                    " (unchanged)"
+                },
+                summary(&c)
+            );
+            Ok(())
         }
     }
 }

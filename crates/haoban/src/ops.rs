@@ -122,6 +122,7 @@ struct OpsApi;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = OpsApi::openapi();
     doc.merge(identity::IdentityApi::openapi());
+    doc.merge(catalog::http::CatalogApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

@@ -157,3 +157,65 @@ fn a_bad_config_file_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+#[test]
+fn catalog_check_locates_errors_and_exits_non_zero() {
+    let good = format!(
+        "{}/../catalog/tests/fixtures/good",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_haoban"))
+        .args(["catalog", "check", &good])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("valid: "));
+
+    // The same set with one bad bundle added.
+    let dir = std::env::temp_dir().join(format!("haoban-bad-catalog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(std::path::Path::new(&good), &dir);
+    std::fs::write(
+        dir.join("bundles/bad.yaml"),
+        "bundles:\n  - code: bad\n    name: 坏\n    items:\n      - item: NO-SUCH-ITEM\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_haoban"))
+        .args(["catalog", "check", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bundles/bad.yaml:5:"), "{err}");
+    assert!(err.contains("bundles[0].items[0].item"), "{err}");
+}
+
+#[tokio::test]
+async fn catalog_load_publishes_a_version() {
+    let good = format!(
+        "{}/../catalog/tests/fixtures/good",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (_, url) = kernel::scratch::fresh(Engine::Sqlite).await.unwrap();
+    let out = run_ok(&url, &["catalog", "load", &good]);
+    assert!(out.starts_with("version 1 is live"), "{out}");
+    let again = run_ok(&url, &["catalog", "load", &good]);
+    assert!(again.contains("(unchanged)"), "{again}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

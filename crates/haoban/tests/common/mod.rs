@@ -61,6 +61,7 @@ fn init_logs() {
 pub struct TestServer {
     pub base: String,
     pub db: Db,
+    pub url_of_db: String,
     pub engine: Engine,
     pub client: reqwest::Client,
     running: Option<Running>,
@@ -81,17 +82,14 @@ impl TestServer {
             .await
             .expect("scratch database");
         db.migrate(&haoban::migrations()).await.expect("migrations");
-        let config = Config {
-            listen: "127.0.0.1:0".into(),
-            database_url: url,
-            ..Config::default()
-        };
+        let config = test_config(url.clone());
         let running = haoban::serve(&config, db.clone())
             .await
             .expect("server starts");
         TestServer {
             base: format!("http://{}", running.addr),
             db,
+            url_of_db: url,
             engine,
             client: client(),
             running: Some(running),
@@ -131,6 +129,71 @@ impl TestServer {
             .expect("page has a form with a CSRF token")
             + marker.len();
         html[start..start + 48].to_string()
+    }
+}
+
+/// The small catalog the catalog crate tests with: fast to load, known codes.
+pub fn fixture_catalog() -> String {
+    format!(
+        "{}/../catalog/tests/fixtures/good",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+pub fn test_config(database_url: String) -> Config {
+    Config {
+        listen: "127.0.0.1:0".into(),
+        database_url,
+        catalog_dir: fixture_catalog(),
+        catalog_refresh_secs: 1,
+        ..Config::default()
+    }
+}
+
+impl TestServer {
+    /// A second instance on the same database, as a second machine would run.
+    pub async fn another_instance(&self) -> Running {
+        let db = Db::connect(&self.url_of_db).await.unwrap();
+        haoban::serve(&test_config(self.url_of_db.clone()), db)
+            .await
+            .unwrap()
+    }
+
+    /// Signs in through the API and answers the bearer token.
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let body: serde_json::Value = self
+            .client
+            .post(self.url("/api/v1/sessions"))
+            .json(&serde_json::json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["token"].as_str().expect("signed in").to_string()
+    }
+
+    /// Creates a member of staff with one role in a fresh department.
+    pub async fn staff(&self, login: &str, role: identity::Role) -> String {
+        let identity = identity::Identity::new(self.db.clone()).await;
+        let dept = identity::store::Department {
+            id: format!("d-{login}"),
+            code: format!("T-{login}"),
+            name: "测试部门".into(),
+            name_en: "Test department".into(),
+            level: "city".into(),
+            parent_id: None,
+        };
+        identity::store::insert_department(&self.db, &dept, chrono::Utc::now())
+            .await
+            .unwrap();
+        let pw = identity::domain::Password::new_for("staff passphrase", &[]).unwrap();
+        identity
+            .create_staff(login, "测试人员", &dept.id, &[role], &pw)
+            .await
+            .unwrap();
+        self.token(login, "staff passphrase").await
     }
 }
 
