@@ -404,7 +404,7 @@ pub fn invalid_catalog(errors: &[LoadError]) -> Response {
         .into_response()
 }
 
-fn valid_path(p: &str) -> bool {
+pub(crate) fn valid_path(p: &str) -> bool {
     !p.is_empty()
         && p.len() <= 200
         && p.ends_with(".yaml")

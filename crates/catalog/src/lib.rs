@@ -29,6 +29,7 @@ mod live;
 mod load;
 mod merge;
 pub mod model;
+pub mod pages;
 mod raw;
 pub mod rules;
 mod schema;

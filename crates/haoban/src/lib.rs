@@ -44,6 +44,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 pub fn shell() -> Shell {
     Shell::builder()
         .templates(identity::TEMPLATES)
+        .templates(catalog::pages::TEMPLATES)
         .templates(ops::TEMPLATES)
         .build()
 }
@@ -78,6 +79,10 @@ pub async fn app(
         catalog::CatalogService::open(db.clone(), std::path::Path::new(&config.catalog_dir))
             .await?;
     let tasks = vec![catalog.follow(Duration::from_secs(config.catalog_refresh_secs.max(1)))];
+    let catalog_pages = catalog::pages::PagesState {
+        service: catalog.clone(),
+        shell: shell.clone(),
+    };
     let catalog_state = catalog::http::CatalogState {
         service: catalog,
         identity: identity.clone(),
@@ -92,6 +97,7 @@ pub async fn app(
 
     let router = Router::new()
         .merge(catalog::http::routes(catalog_state))
+        .merge(catalog::pages::routes(catalog_pages))
         .merge(identity::passkeys::routes(identity::PasskeyState {
             passkeys,
             identity: id_state.clone(),

@@ -1,0 +1,155 @@
+//! The catalog's pages over HTTP, as a browser without JavaScript uses them, on both engines.
+
+mod common;
+
+use common::{TestServer, client};
+
+async fn text(c: &reqwest::Client, url: String) -> (u16, String) {
+    let res = c.get(url).send().await.unwrap();
+    (
+        res.status().as_u16(),
+        res.text().await.unwrap().replace("&#x2f;", "/"),
+    )
+}
+
+async fn browse_guide_and_bundle(s: TestServer) {
+    let c = client();
+    let (status, home) = text(&c, s.url("/services")).await;
+    assert_eq!(status, 200);
+    assert!(home.contains("href=\"/services/bundles/newborn\""));
+    assert!(home.contains("href=\"/services/life-events/birth\""));
+    let (status, event) = text(&c, s.url("/services/life-events/birth")).await;
+    assert_eq!(status, 200);
+    assert!(event.contains("/services/items/410100-WJ-0001"));
+    let (status, depts) = text(&c, s.url("/services/departments")).await;
+    assert_eq!(status, 200);
+    assert!(depts.contains("郑州市民政局"));
+    let (status, dept) = text(&c, s.url("/services/departments/410100-MZ")).await;
+    assert_eq!(status, 200);
+    assert!(dept.contains("/services/items/410100-MZ-0001"));
+
+    let (status, guide) = text(&c, s.url("/services/items/410100-GA-0003")).await;
+    assert_eq!(status, 200);
+    assert!(
+        guide.contains("法定10个工作日") && guide.contains("承诺3个工作日"),
+        "{guide}"
+    );
+    assert!(
+        guide.contains("/services/bundles/newborn"),
+        "the guide names the bundle"
+    );
+
+    let (status, bundle) = text(&c, s.url("/services/bundles/newborn")).await;
+    assert_eq!(status, 200);
+    let figure = |html: &str, id: &str| -> u32 {
+        let marker = format!("data-testid=\"{id}\">");
+        let start = html.find(&marker).unwrap() + marker.len();
+        html[start..].split('<').next().unwrap().parse().unwrap()
+    };
+    let (before, after) = (
+        figure(&bundle, "fields-before"),
+        figure(&bundle, "fields-after"),
+    );
+    assert!(after < before, "{before} → {after}");
+    // Picking the optional item adds its questions.
+    let (_, picked) = text(
+        &c,
+        s.url("/services/bundles/newborn?optional=410100-YB-0002"),
+    )
+    .await;
+    assert!(figure(&picked, "fields-before") > before);
+    assert!(picked.contains("value=\"410100-YB-0002\" checked"));
+    for missing in [
+        "/services/items/NOPE",
+        "/services/bundles/NOPE",
+        "/services/life-events/NOPE",
+        "/services/departments/NOPE",
+    ] {
+        assert_eq!(text(&c, s.url(missing)).await.0, 404, "{missing}");
+    }
+    s.stop().await;
+}
+both_engines!(catalog_browse, browse_guide_and_bundle);
+
+async fn sign_in_staff(s: &TestServer, login: &str) -> reqwest::Client {
+    s.staff(
+        login,
+        if login.starts_with("admin") {
+            identity::Role::PlatformAdmin
+        } else {
+            identity::Role::Reviewer
+        },
+    )
+    .await;
+    let c = client();
+    let csrf = s.csrf(&c, "/staff/sign-in").await;
+    let res = c
+        .post(s.url("/staff/sign-in"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", "staff passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    c
+}
+
+async fn admins_upload_a_bundle_from_the_page(s: TestServer) {
+    let reviewer = sign_in_staff(&s, "reviewer8").await;
+    assert_eq!(text(&reviewer, s.url("/admin/catalog")).await.0, 403);
+    let anonymous = client();
+    assert_eq!(
+        anonymous
+            .get(s.url("/admin/catalog"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+
+    let admin = sign_in_staff(&s, "admin8").await;
+    let (status, page) = text(&admin, s.url("/admin/catalog")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-testid=\"live-version\">1"));
+
+    let csrf = s.csrf(&admin, "/admin/catalog").await;
+    let bad =
+        "bundles:\n  - code: broken\n    name: 坏的\n    items:\n      - item: NO-SUCH-ITEM\n";
+    let res = admin
+        .post(s.url("/admin/catalog"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("path", "bundles/broken.yaml"),
+            ("content", bad),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap().replace("&#x2f;", "/");
+    assert!(html.contains("bundles/broken.yaml:5:"), "{html}");
+    assert_eq!(text(&admin, s.url("/services/bundles/broken")).await.0, 404);
+
+    let good = "bundles:\n  - code: wedding\n    name: 结婚安家一件事\n    keywords: [结婚]\n    life_events: [marriage]\n    items:\n      - item: 410100-MZ-0001\n";
+    let res = admin
+        .post(s.url("/admin/catalog"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("path", "bundles/wedding.yaml"),
+            ("content", good),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin/catalog?published=2");
+    let (status, bundle) = text(&client(), s.url("/services/bundles/wedding")).await;
+    assert_eq!(status, 200);
+    assert!(bundle.contains("结婚安家一件事"));
+    s.stop().await;
+}
+both_engines!(catalog_upload_page, admins_upload_a_bundle_from_the_page);
