@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::service::{CatalogService, PublishError, Published};
-use crate::{Applicant, Bundle, Catalog, Item, LoadError, MergedBundle, TimeLimit};
+use crate::{Applicant, Bundle, Catalog, Hit, Item, LoadError, MergedBundle, TimeLimit};
 
 #[derive(Clone)]
 pub struct CatalogState {
@@ -38,6 +38,7 @@ pub fn routes(state: CatalogState) -> Router {
         .route("/api/v1/catalog/bundles/{code}", get(get_bundle))
         .route("/api/v1/catalog/departments", get(list_departments))
         .route("/api/v1/catalog/life-events", get(list_life_events))
+        .route("/api/v1/catalog/search", get(search))
         .route(
             "/api/v1/catalog/versions",
             get(current_version).post(publish_version),
@@ -446,10 +447,79 @@ async fn publish_version(
     }
 }
 
+// --- search -------------------------------------------------------------------------------
+
+/// `q` is what the citizen typed: Chinese (孩子出生), pinyin in full or initials (gongjijin,
+/// gjj), English, or a mix.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// 1 to 100 characters, not only spaces.
+    q: Option<String>,
+    /// How many results, 1 to 50 (default 10).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 50)]
+    limit: Option<String>,
+}
+
+impl SearchQuery {
+    /// The query text and the limit, or every error at once.
+    fn checked(&self) -> Result<(&str, usize), Problem> {
+        let mut errors = Vec::new();
+        let q = self.q.as_deref().unwrap_or("").trim();
+        if q.is_empty() {
+            errors.push(FieldError::new(
+                "q",
+                "required",
+                Msg::new("请输入要搜索的内容", "Enter what you are looking for"),
+            ));
+        } else if q.chars().count() > 100 {
+            errors.push(FieldError::new(
+                "q",
+                "too_long",
+                Msg::new("搜索内容不能超过100个字", "Use at most 100 characters"),
+            ));
+        }
+        let limit = match self.limit.as_deref().map(str::trim) {
+            None | Some("") => Some(10),
+            Some(l) => l.parse::<usize>().ok().filter(|l| (1..=50).contains(l)),
+        };
+        if limit.is_none() {
+            errors.push(FieldError::new(
+                "limit",
+                "out_of_range",
+                Msg::new("结果条数应在1至50之间", "limit must be from 1 to 50"),
+            ));
+        }
+        match limit {
+            Some(limit) if errors.is_empty() => Ok((q, limit)),
+            _ => Err(Problem::validation(errors)),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    /// Best first; empty when nothing matches.
+    pub results: Vec<Hit>,
+}
+
+#[utoipa::path(get, path = "/api/v1/catalog/search", tag = "catalog", params(SearchQuery),
+    responses((status = 200, description = "items and bundles (`kind`) matching `q`, best first", body = SearchResults),
+        (status = 400, description = "`q` empty or over 100 characters, or `limit` not from 1 to 50", content_type = "application/problem+json")))]
+async fn search(
+    State(s): State<CatalogState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<SearchResults>, Problem> {
+    let (text, limit) = q.checked()?;
+    let results = s.service.current_index().search(text, limit);
+    Ok(Json(SearchResults { results }))
+}
+
+// --- end of search --------------------------------------------------------------------------
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(list_items, get_item, get_item_schema, list_bundles, get_bundle, list_departments, list_life_events, current_version, publish_version),
-    components(schemas(ItemSummary, BundleSummary, PublishRequest, PublishFile)),
+    paths(list_items, get_item, get_item_schema, list_bundles, get_bundle, list_departments, list_life_events, current_version, publish_version, search),
+    components(schemas(ItemSummary, BundleSummary, PublishRequest, PublishFile, SearchResults, Hit)),
     tags((name = "catalog", description = "Service items, bundles (一件事), departments and life events"))
 )]
 pub struct CatalogApi;

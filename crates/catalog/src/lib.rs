@@ -33,6 +33,7 @@ pub mod pages;
 mod raw;
 pub mod rules;
 mod schema;
+pub mod search;
 pub mod service;
 pub mod store;
 mod synthetic;
@@ -46,7 +47,8 @@ pub use error::{LoadError, MergeError};
 pub use live::LiveCatalog;
 pub use model::*;
 pub use schema::{DRAFT_2020_12, validate_submission};
-pub use service::{CatalogService, PublishError, Published};
+pub use search::{Hit, SearchIndex};
+pub use service::{CatalogService, PublishError, Published, Snapshot};
 pub use store::MIGRATIONS;
 pub use synthetic::synthetic;
 

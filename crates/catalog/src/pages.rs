@@ -39,6 +39,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "catalog/admin.html",
         include_str!("../templates/admin.html"),
     ),
+    (
+        "catalog/search.html",
+        include_str!("../templates/search.html"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -50,6 +54,7 @@ pub struct PagesState {
 pub fn routes(state: PagesState) -> Router {
     Router::new()
         .route("/services", get(home))
+        .route("/services/search", get(search))
         .route("/services/life-events/{code}", get(life_event))
         .route("/services/departments", get(departments))
         .route("/services/departments/{code}", get(department))
@@ -116,6 +121,46 @@ async fn home(State(s): State<PagesState>, ctx: Ctx) -> Response {
         "departments": c.departments().len(),
     });
     s.shell.render("catalog/home.html", &ctx, page)
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search(State(s): State<PagesState>, ctx: Ctx, Query(form): Query<SearchForm>) -> Response {
+    let q = form.q.trim();
+    let lang = ctx.lang();
+    let error = if q.is_empty() {
+        Some(kernel::Msg::new(
+            "请输入要搜索的内容",
+            "Enter what you are looking for",
+        ))
+    } else if q.chars().count() > 100 {
+        Some(kernel::Msg::new(
+            "搜索内容不能超过100个字",
+            "Use at most 100 characters",
+        ))
+    } else {
+        None
+    };
+    let results = match &error {
+        None => s.service.current_index().search(q, 20),
+        Some(_) => Vec::new(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = serde_json::json!({
+        "q": form.q.chars().take(100).collect::<String>(),
+        "error": error.map(|e| e.get(lang).to_string()),
+        "results": results,
+    });
+    s.shell
+        .render_status(status, "catalog/search.html", &ctx, page)
 }
 
 async fn life_event(State(s): State<PagesState>, ctx: Ctx, Path(code): Path<String>) -> Response {

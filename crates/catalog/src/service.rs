@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use chrono::Utc;
 use kernel::Db;
 
+use crate::search::SearchIndex;
 use crate::store;
-use crate::{Catalog, LiveCatalog, LoadError};
+use crate::{Catalog, LoadError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -23,8 +25,31 @@ pub enum PublishError {
 #[derive(Clone)]
 pub struct CatalogService {
     db: Db,
-    live: LiveCatalog,
+    live: Arc<ArcSwap<Snapshot>>,
     version: Arc<AtomicI64>,
+}
+
+/// A catalog version with the search index built from it. The service swaps them as one, so a
+/// reader never pairs one version's catalog with another version's index.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub catalog: Arc<Catalog>,
+    pub index: Arc<SearchIndex>,
+}
+
+impl Snapshot {
+    /// Indexes `catalog` for search.
+    pub fn new(catalog: Catalog) -> Snapshot {
+        let index = SearchIndex::build(&catalog);
+        Snapshot {
+            catalog: Arc::new(catalog),
+            index: Arc::new(index),
+        }
+    }
+}
+
+fn live(catalog: Catalog) -> Arc<ArcSwap<Snapshot>> {
+    Arc::new(ArcSwap::from_pointee(Snapshot::new(catalog)))
 }
 
 /// What a publication made live.
@@ -48,7 +73,7 @@ impl CatalogService {
                 Ok(c) => {
                     return Ok(CatalogService {
                         db,
-                        live: LiveCatalog::new(c),
+                        live: live(c),
                         version: Arc::new(AtomicI64::new(v.id)),
                     });
                 }
@@ -76,7 +101,7 @@ impl CatalogService {
         };
         let service = CatalogService {
             db,
-            live: LiveCatalog::new(catalog),
+            live: live(catalog),
             version: Arc::new(AtomicI64::new(0)),
         };
         let (id, _) = service.record(&service.current(), "system").await?;
@@ -85,7 +110,17 @@ impl CatalogService {
     }
 
     pub fn current(&self) -> Arc<Catalog> {
-        self.live.current()
+        self.live.load().catalog.clone()
+    }
+
+    /// The search index of the current version.
+    pub fn current_index(&self) -> Arc<SearchIndex> {
+        self.live.load().index.clone()
+    }
+
+    /// The current version with its search index, taken together.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.live.load_full()
     }
 
     pub fn version(&self) -> i64 {
@@ -113,7 +148,7 @@ impl CatalogService {
             bundles: catalog.bundles().len(),
             changed,
         };
-        self.live.swap(catalog);
+        self.live.store(Arc::new(Snapshot::new(catalog)));
         self.version.store(version, Ordering::Release);
         if changed {
             tracing::info!(
@@ -162,7 +197,7 @@ impl CatalogService {
         let files = store::files(&self.db, v.id).await?.unwrap_or_default();
         match Catalog::load_files(files) {
             Ok(c) => {
-                self.live.swap(c);
+                self.live.store(Arc::new(Snapshot::new(c)));
                 self.version.store(v.id, Ordering::Release);
                 tracing::info!(version = v.id, "catalog version taken up");
                 Ok(true)

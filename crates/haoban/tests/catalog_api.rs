@@ -175,3 +175,41 @@ both_engines!(
     catalog_publish,
     publishing_goes_live_everywhere_and_bad_files_change_nothing
 );
+
+async fn search_answers_best_first(s: TestServer) {
+    let (status, body) = get_json(
+        &s,
+        "/api/v1/catalog/search?q=%E5%AD%A9%E5%AD%90%E5%87%BA%E7%94%9F",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let first = &body["results"][0];
+    assert_eq!(
+        (
+            first["kind"].as_str().unwrap(),
+            first["code"].as_str().unwrap()
+        ),
+        ("bundle", "newborn"),
+        "{body}"
+    );
+    assert!(first["name"].as_str().is_some());
+    let (status, body) = get_json(
+        &s,
+        "/api/v1/catalog/search?q=%E9%87%8F%E5%AD%90%E5%8A%9B%E5%AD%A6",
+    )
+    .await;
+    assert_eq!(
+        (status, body["results"].as_array().unwrap().len()),
+        (200, 0)
+    );
+    let (status, p) = get_json(&s, "/api/v1/catalog/search?q=%20%20").await;
+    assert_eq!(
+        (status, p["code"].as_str().unwrap()),
+        (400, "validation_failed")
+    );
+    let long = "a".repeat(101);
+    let (status, _) = get_json(&s, &format!("/api/v1/catalog/search?q={long}")).await;
+    assert_eq!(status, 400);
+    s.stop().await;
+}
+both_engines!(catalog_search, search_answers_best_first);

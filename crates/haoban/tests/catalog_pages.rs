@@ -153,3 +153,26 @@ async fn admins_upload_a_bundle_from_the_page(s: TestServer) {
     s.stop().await;
 }
 both_engines!(catalog_upload_page, admins_upload_a_bundle_from_the_page);
+
+async fn the_search_page_lists_results_and_errors_beside_the_field(s: TestServer) {
+    let c = client();
+    let (status, page) = text(&c, s.url("/services/search?q=%E5%87%BA%E7%94%9F")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-testid=\"search-results\""), "{page}");
+    assert!(page.contains("/services/bundles/newborn"));
+    let (status, page) = text(&c, s.url("/services/search?q=")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("id=\"q-error\""));
+    let (status, page) = text(
+        &c,
+        s.url("/services/search?q=%E9%87%8F%E5%AD%90%E5%8A%9B%E5%AD%A6"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-testid=\"search-none\""));
+    s.stop().await;
+}
+both_engines!(
+    catalog_search_page,
+    the_search_page_lists_results_and_errors_beside_the_field
+);
