@@ -100,3 +100,166 @@ pub async fn generation(
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// The median of `runs` timings of `f`, in milliseconds.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Loading (parse and validate) a catalog, against parsing the same files as YAML alone.
+fn catalog_load(files: Vec<(String, String)>, runs: usize) -> anyhow::Result<serde_json::Value> {
+    let catalog = catalog::Catalog::load_files(files.clone())
+        .map_err(|e| anyhow::anyhow!("catalog refused: {} errors, first: {}", e.len(), e[0]))?;
+    let load = median_ms(runs, || {
+        let _ = catalog::Catalog::load_files(files.clone());
+    });
+    let parse = median_ms(runs, || {
+        for (_, text) in &files {
+            let _ = marked_yaml::parse_yaml(0, text);
+        }
+    });
+    Ok(json!({
+        "files": files.len(),
+        "items": catalog.items().len(),
+        "bundles": catalog.bundles().len(),
+        "load_ms": round(load),
+        "baseline": { "what": "parsing the same files as YAML, nothing else", "ms": round(parse) },
+        "ratio_to_baseline": round(load / parse.max(0.001)),
+    }))
+}
+
+/// Requests `paths` round-robin from `clients` concurrent clients for `seconds`; answers
+/// requests per second and latency percentiles in milliseconds.
+async fn drive(base: &str, paths: &[String], clients: usize, seconds: f64) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let http = http.clone();
+        let urls: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut i = c;
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                match http.get(&urls[i % urls.len()]).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        latencies.push(start.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => errors += 1,
+                }
+                i += 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(seconds);
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    json!({
+        "requests": all.len(),
+        "errors": errors,
+        "requests_per_second": (all.len() as f64 / elapsed).round(),
+        "p50_ms": round(pct(0.50)),
+        "p99_ms": round(pct(0.99)),
+    })
+}
+
+/// Everyday queries, Chinese and pinyin, for the search load.
+const QUERIES: &[&str] = &[
+    "孩子出生",
+    "开公司",
+    "提取公积金",
+    "办居住证",
+    "换驾照",
+    "租房补贴",
+    "上户口",
+    "社保卡",
+    "结婚",
+    "退休",
+    "gongjijin",
+    "gjj",
+    "身份证",
+    "健康证",
+    "残疾人证",
+    "营业执照",
+];
+
+pub async fn catalog(quick: bool, demo_dir: &str) -> anyhow::Result<serde_json::Value> {
+    let runs = if quick { 3 } else { 7 };
+    let demo_files = catalog::Catalog::load_dir(std::path::Path::new(demo_dir))
+        .map_err(|e| anyhow::anyhow!("{demo_dir} is not a valid catalog: {}", e[0]))?
+        .files()
+        .to_vec();
+    let demo = catalog_load(demo_files, runs)?;
+    let generated = catalog_load(catalog::synthetic(if quick { 1000 } else { 5000 }), runs)?;
+
+    // Search over HTTP against the real server, beside a trivial endpoint of the same server.
+    let (db, url) = kernel::scratch::fresh(Engine::Sqlite).await?;
+    db.migrate(&crate::migrations()).await?;
+    let config = crate::Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: url,
+        catalog_dir: demo_dir.to_string(),
+        log: "warn".into(),
+        ..Default::default()
+    };
+    let running = crate::serve(&config, db).await?;
+    let base = format!("http://{}", running.addr);
+    let seconds = if quick { 3.0 } else { 10.0 };
+    let clients = 16;
+    let search_paths: Vec<String> = QUERIES
+        .iter()
+        .map(|q| {
+            format!(
+                "/api/v1/catalog/search?q={}",
+                url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            )
+        })
+        .collect();
+    let trivial = drive(&base, &["/healthz".to_string()], clients, seconds).await;
+    let search = drive(&base, &search_paths, clients, seconds).await;
+    running.stop().await;
+    let ratio = search["requests_per_second"].as_f64().unwrap_or(0.0)
+        / trivial["requests_per_second"]
+            .as_f64()
+            .unwrap_or(1.0)
+            .max(1.0);
+    Ok(json!({
+        "scenario": "catalog",
+        "quick": quick,
+        "load_demo": demo,
+        "load_generated": generated,
+        "search": {
+            "clients": clients,
+            "seconds": seconds,
+            "queries": QUERIES.len(),
+            "search": search,
+            "baseline": { "what": "GET /healthz on the same server", "result": trivial },
+            "ratio_to_baseline": round(ratio),
+        },
+    }))
+}

@@ -58,6 +58,13 @@ enum CatalogAction {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// Loading the demo catalog and a generated one of 5,000 items; search throughput and
+    /// latency beside a trivial endpoint of the same server.
+    Catalog {
+        /// A smaller run that finishes within a minute.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Generating the synthetic city into a fresh database of each engine.
     Gen {
         #[arg(long, default_value_t = 1_000_000)]
@@ -110,6 +117,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Catalog { action } => catalog_command(action, &config).await,
+        Command::Bench {
+            scenario: Scenario::Catalog { quick },
+        } => {
+            let result = haoban::bench::catalog(quick, &config.catalog_dir).await?;
+            println!("{result}");
+            Ok(())
+        }
         Command::Bench {
             scenario:
                 Scenario::Gen {
