@@ -150,6 +150,14 @@ async fn admins_upload_a_bundle_from_the_page(s: TestServer) {
     let (status, bundle) = text(&client(), s.url("/services/bundles/wedding")).await;
     assert_eq!(status, 200);
     assert!(bundle.contains("结婚安家一件事"));
+    // Citizens find it by search at once: the index is rebuilt with the version.
+    let (status, found) = text(
+        &client(),
+        s.url("/services/search?q=%E7%BB%93%E5%A9%9A%E5%AE%89%E5%AE%B6"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(found.contains("/services/bundles/wedding"), "{found}");
     s.stop().await;
 }
 both_engines!(catalog_upload_page, admins_upload_a_bundle_from_the_page);
