@@ -460,24 +460,31 @@ pub struct SearchQuery {
     limit: Option<String>,
 }
 
+/// What is wrong with a search query, if anything; shared by the API and the search page.
+pub(crate) fn query_error(q: &str) -> Option<FieldError> {
+    let q = q.trim();
+    if q.is_empty() {
+        Some(FieldError::new(
+            "q",
+            "required",
+            Msg::new("请输入要搜索的内容", "Enter what you are looking for"),
+        ))
+    } else if q.chars().count() > 100 {
+        Some(FieldError::new(
+            "q",
+            "too_long",
+            Msg::new("搜索内容不能超过100个字", "Use at most 100 characters"),
+        ))
+    } else {
+        None
+    }
+}
+
 impl SearchQuery {
     /// The query text and the limit, or every error at once.
     fn checked(&self) -> Result<(&str, usize), Problem> {
-        let mut errors = Vec::new();
         let q = self.q.as_deref().unwrap_or("").trim();
-        if q.is_empty() {
-            errors.push(FieldError::new(
-                "q",
-                "required",
-                Msg::new("请输入要搜索的内容", "Enter what you are looking for"),
-            ));
-        } else if q.chars().count() > 100 {
-            errors.push(FieldError::new(
-                "q",
-                "too_long",
-                Msg::new("搜索内容不能超过100个字", "Use at most 100 characters"),
-            ));
-        }
+        let mut errors: Vec<FieldError> = query_error(q).into_iter().collect();
         let limit = match self.limit.as_deref().map(str::trim) {
             None | Some("") => Some(10),
             Some(l) => l.parse::<usize>().ok().filter(|l| (1..=50).contains(l)),

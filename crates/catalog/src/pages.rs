@@ -132,19 +132,7 @@ struct SearchForm {
 async fn search(State(s): State<PagesState>, ctx: Ctx, Query(form): Query<SearchForm>) -> Response {
     let q = form.q.trim();
     let lang = ctx.lang();
-    let error = if q.is_empty() {
-        Some(kernel::Msg::new(
-            "请输入要搜索的内容",
-            "Enter what you are looking for",
-        ))
-    } else if q.chars().count() > 100 {
-        Some(kernel::Msg::new(
-            "搜索内容不能超过100个字",
-            "Use at most 100 characters",
-        ))
-    } else {
-        None
-    };
+    let error = crate::http::query_error(q).map(|e| e.message);
     let results = match &error {
         None => s.service.current_index().search(q, 20),
         Some(_) => Vec::new(),
@@ -276,9 +264,8 @@ async fn item(State(s): State<PagesState>, ctx: Ctx, Path(code): Path<String>) -
 /// comma-separated.
 fn chosen_optional(raw: Option<&str>) -> Vec<String> {
     let Some(raw) = raw else { return Vec::new() };
-    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw);
-    pairs
-        .into_iter()
+    url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
         .filter(|(k, _)| k == "optional")
         .flat_map(|(_, v)| {
             v.split(',')
@@ -286,12 +273,6 @@ fn chosen_optional(raw: Option<&str>) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .filter(|v| !v.is_empty())
-        .collect()
-}
-
-fn serde_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
         .collect()
 }
 
