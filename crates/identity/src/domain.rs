@@ -295,8 +295,22 @@ pub struct CitizenForm {
     pub password: String,
 }
 
-fn required(field: &str, zh: &'static str, en: &'static str) -> FieldError {
-    FieldError::new(field, "required", Msg::new(zh, en))
+/// An identifier field: present, then parsed; what is wrong goes into `errors`.
+fn identifier<T>(
+    raw: &str,
+    field: &str,
+    missing: Msg,
+    parse: impl Fn(&str) -> Result<T, kernel::ids::IdError>,
+    message: impl Fn(kernel::ids::IdError) -> Msg,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    if raw.trim().is_empty() {
+        errors.push(FieldError::new(field, "required", missing));
+        return None;
+    }
+    parse(raw)
+        .map_err(|e| errors.push(FieldError::new(field, e.code(), message(e))))
+        .ok()
 }
 
 impl NewCitizen {
@@ -305,38 +319,22 @@ impl NewCitizen {
         let name = parse_name(&form.name, "name")
             .map_err(|e| errors.push(e))
             .ok();
-        let id_number = if form.id_number.trim().is_empty() {
-            errors.push(required(
-                "id_number",
-                "请输入身份证号码",
-                "Enter your ID number",
-            ));
-            None
-        } else {
-            IdNumber::parse(&form.id_number)
-                .map_err(|e| {
-                    errors.push(FieldError::new(
-                        "id_number",
-                        e.code(),
-                        id_number_error_message(e),
-                    ))
-                })
-                .ok()
-        };
-        let phone = if form.phone.trim().is_empty() {
-            errors.push(required(
-                "phone",
-                "请输入手机号码",
-                "Enter your mobile number",
-            ));
-            None
-        } else {
-            Phone::parse(&form.phone)
-                .map_err(|e| {
-                    errors.push(FieldError::new("phone", e.code(), phone_error_message(e)))
-                })
-                .ok()
-        };
+        let id_number = identifier(
+            &form.id_number,
+            "id_number",
+            Msg::new("请输入身份证号码", "Enter your ID number"),
+            IdNumber::parse,
+            id_number_error_message,
+            &mut errors,
+        );
+        let phone = identifier(
+            &form.phone,
+            "phone",
+            Msg::new("请输入手机号码", "Enter your mobile number"),
+            Phone::parse,
+            phone_error_message,
+            &mut errors,
+        );
         let ids: Vec<&str> = [
             id_number.as_ref().map(|i| i.as_str()),
             phone.as_ref().map(|p| p.as_str()),
@@ -387,27 +385,25 @@ impl NewCompany {
         let name = parse_name(&form.name, "name")
             .map_err(|e| errors.push(e))
             .ok();
-        let credit_code = if form.credit_code.trim().is_empty() {
-            errors.push(required(
-                "credit_code",
+        let credit_code = identifier(
+            &form.credit_code,
+            "credit_code",
+            Msg::new(
                 "请输入统一社会信用代码",
                 "Enter the unified social credit code",
-            ));
-            None
-        } else {
-            CreditCode::parse(&form.credit_code)
-                .map_err(|e| {
-                    errors.push(FieldError::new(
-                        "credit_code",
-                        e.code(),
-                        credit_code_error_message(e),
-                    ))
-                })
-                .ok()
-        };
-        let phone = Phone::parse(&form.phone)
-            .map_err(|e| errors.push(FieldError::new("phone", e.code(), phone_error_message(e))))
-            .ok();
+            ),
+            CreditCode::parse,
+            credit_code_error_message,
+            &mut errors,
+        );
+        let phone = identifier(
+            &form.phone,
+            "phone",
+            Msg::new("请输入手机号码", "Enter your mobile number"),
+            Phone::parse,
+            phone_error_message,
+            &mut errors,
+        );
         let ids: Vec<&str> = [
             credit_code.as_ref().map(|c| c.as_str()),
             phone.as_ref().map(|p| p.as_str()),
