@@ -24,6 +24,7 @@
 //! else of another context.
 
 mod error;
+pub mod flow;
 pub mod http;
 mod live;
 mod load;

@@ -147,6 +147,10 @@ pub struct Element {
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub pattern: Option<String>,
+    /// The expected form in plain words ("6 digits"), shown beside the field and in its
+    /// error; required with a `pattern`, which applicants cannot be expected to read.
+    pub hint: Option<String>,
+    pub hint_en: Option<String>,
     pub minimum: Option<f64>,
     pub maximum: Option<f64>,
 }

@@ -333,8 +333,21 @@ async fn bundle(
         "materials": materials,
         "uploads": by_way.get("upload").copied().unwrap_or(0),
         "error": error,
+        "apply": apply_path(&b.code, if error.is_none() { &chosen } else { &[] }),
     });
     s.shell.render("catalog/bundle.html", &ctx, page)
+}
+
+/// Where to start an application for the bundle with the optional items chosen.
+fn apply_path(code: &str, optional: &[String]) -> String {
+    if optional.is_empty() {
+        format!("/services/bundles/{code}/apply")
+    } else {
+        format!(
+            "/services/bundles/{code}/apply?optional={}",
+            optional.join(",")
+        )
+    }
 }
 
 fn is_admin(account: &identity::Account) -> bool {

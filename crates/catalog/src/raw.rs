@@ -57,6 +57,8 @@ pub struct RawElement {
     pub min_length: Option<S<u64>>,
     pub max_length: Option<S<u64>>,
     pub pattern: Option<S<String>>,
+    pub hint: Option<S<String>>,
+    pub hint_en: Option<S<String>>,
     pub minimum: Option<S<f64>>,
     pub maximum: Option<S<f64>>,
 }

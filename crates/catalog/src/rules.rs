@@ -252,6 +252,165 @@ impl Walk<'_> {
     }
 }
 
+/// The data elements a rule names (`person.age` of `person.age >= 18`), each once, in order
+/// of first use. Empty for a rule that does not parse.
+pub fn referenced_elements(source: &str) -> Vec<String> {
+    if source.chars().count() > MAX_RULE_CHARS || nesting(source) > MAX_NESTING {
+        return Vec::new();
+    }
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        Parser::new()
+            .max_recursion_depth(MAX_NESTING as u16 * 2)
+            .parse(source)
+    }));
+    let Ok(Ok(expr)) = parsed else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect_names(&expr, &mut out);
+    out
+}
+
+fn collect_names(e: &IdedExpr, out: &mut Vec<String>) {
+    let mut push = |name: String| {
+        if name.contains('.') && !out.contains(&name) {
+            out.push(name);
+        }
+    };
+    match &e.expr {
+        Expr::Ident(_) | Expr::Select(_) if dotted(e).is_some() => {
+            push(dotted(e).unwrap_or_default())
+        }
+        Expr::Select(s) if s.test => {
+            if let Some(p) = dotted(&s.operand) {
+                push(format!("{p}.{}", s.field));
+            }
+        }
+        Expr::Select(s) => collect_names(&s.operand, out),
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                collect_names(t, out);
+            }
+            for a in &c.args {
+                collect_names(a, out);
+            }
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                collect_names(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A rule compiled for evaluation. Only rules that passed [`check_rule`] should be compiled:
+/// the checks bound their size and nesting, which keeps evaluation's recursion shallow.
+pub struct CompiledRule {
+    program: cel::Program,
+    subjects: Vec<String>,
+}
+
+/// Why a rule gave no yes-or-no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvalError {
+    /// It names an element that has no value.
+    Missing(String),
+    /// It failed in some other way (a type mismatch, say) or gave something not a boolean.
+    Failed(String),
+}
+
+impl CompiledRule {
+    pub fn compile(source: &str) -> Option<CompiledRule> {
+        let program = catch_unwind(AssertUnwindSafe(|| cel::Program::compile(source)))
+            .ok()?
+            .ok()?;
+        let mut subjects: Vec<String> = Vec::new();
+        for name in referenced_elements(source) {
+            let subject = name.split('.').next().unwrap_or_default().to_string();
+            if !subjects.contains(&subject) {
+                subjects.push(subject);
+            }
+        }
+        Some(CompiledRule { program, subjects })
+    }
+
+    /// Evaluates the rule over values of data elements keyed by element code
+    /// (`{"person.age": 30}`). Every subject the rule names is defined, so `has(person.x)`
+    /// is false rather than an error when nothing is known about the person.
+    pub fn evaluate(
+        &self,
+        values: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, EvalError> {
+        let mut tree = serde_json::Map::new();
+        for s in &self.subjects {
+            tree.insert(s.clone(), serde_json::Value::Object(Default::default()));
+        }
+        for (code, value) in values {
+            insert_path(&mut tree, code, value.clone());
+        }
+        let mut ctx = cel::Context::default();
+        for (name, value) in tree {
+            ctx.add_variable_from_value(name, to_cel(&value));
+        }
+        let out = catch_unwind(AssertUnwindSafe(|| self.program.execute(&ctx)))
+            .map_err(|_| EvalError::Failed("evaluation failed".into()))?;
+        match out {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(EvalError::Failed(format!(
+                "the rule gave {other:?}, not true or false"
+            ))),
+            Err(cel::ExecutionError::NoSuchKey(k)) => Err(EvalError::Missing(k.to_string())),
+            Err(e) => Err(EvalError::Failed(e.to_string())),
+        }
+    }
+}
+
+/// JSON as CEL values. Whole numbers become `int` (serde would make positive ones `uint`,
+/// which CEL does not compare with the `int` literals rules are written with).
+fn to_cel(v: &serde_json::Value) -> cel::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => cel::Value::Null,
+        J::Bool(b) => cel::Value::Bool(*b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => cel::Value::Int(i),
+            None => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => cel::Value::String(std::sync::Arc::new(s.clone())),
+        J::Array(a) => cel::Value::List(std::sync::Arc::new(a.iter().map(to_cel).collect())),
+        J::Object(m) => {
+            let map: std::collections::HashMap<String, cel::Value> =
+                m.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            cel::Value::from(map)
+        }
+    }
+}
+
+/// Puts `value` at the dotted `path` of a tree of objects.
+fn insert_path(
+    tree: &mut serde_json::Map<String, serde_json::Value>,
+    path: &str,
+    value: serde_json::Value,
+) {
+    match path.split_once('.') {
+        None => {
+            tree.insert(path.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let child = tree
+                .entry(head.to_string())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()));
+            if !child.is_object() {
+                *child = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(m) = child {
+                insert_path(m, rest, value);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,5 +517,50 @@ mod tests {
             let p = check_rule(garbage, &Demo);
             assert!(!p.is_empty(), "{garbage:?} should be refused");
         }
+    }
+
+    #[test]
+    fn names_of_a_rule() {
+        assert_eq!(
+            referenced_elements(r#"person.kinship != "01" && (has(child.name) || person.age > 3)"#),
+            vec!["person.kinship", "child.name", "person.age"]
+        );
+        assert!(referenced_elements("((").is_empty());
+    }
+
+    #[test]
+    fn rules_evaluate_over_element_values() {
+        let values = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        let r = CompiledRule::compile(r#"person.kinship != "01""#).unwrap();
+        assert_eq!(
+            r.evaluate(&values(serde_json::json!({"person.kinship": "02"}))),
+            Ok(true)
+        );
+        assert_eq!(
+            r.evaluate(&values(serde_json::json!({"person.kinship": "01"}))),
+            Ok(false)
+        );
+        assert!(matches!(
+            r.evaluate(&values(serde_json::json!({}))),
+            Err(EvalError::Missing(_))
+        ));
+        let has = CompiledRule::compile("!has(spouse.name)").unwrap();
+        assert_eq!(has.evaluate(&values(serde_json::json!({}))), Ok(true));
+        assert_eq!(
+            has.evaluate(&values(serde_json::json!({"spouse.name": "李四"}))),
+            Ok(false)
+        );
+        let age = CompiledRule::compile("person.age >= 18 && person.income < 3000.5").unwrap();
+        assert_eq!(
+            age.evaluate(&values(
+                serde_json::json!({"person.age": 30, "person.income": 1200.0})
+            )),
+            Ok(true)
+        );
+        let not_bool = CompiledRule::compile("person.age + 1").unwrap();
+        assert!(matches!(
+            not_bool.evaluate(&values(serde_json::json!({"person.age": 1}))),
+            Err(EvalError::Failed(_))
+        ));
     }
 }

@@ -52,6 +52,11 @@ pub(crate) fn property(
             if let Some(pattern) = &element.pattern {
                 p.insert("pattern".into(), json!(pattern));
             }
+            if let Some(hint) = &element.hint {
+                p.insert("x-hint".into(), json!(hint));
+                let en = element.hint_en.as_ref().unwrap_or(hint);
+                p.insert("x-hint-en".into(), json!(en));
+            }
         }
         ElementType::Integer | ElementType::Number | ElementType::Money => {
             let ty = if element.r#type == ElementType::Integer {
@@ -326,7 +331,13 @@ fn type_error(field: &str, property: &Value, zh: &str, en: &str) -> FieldError {
             "must be a date such as 2026-01-31",
         ),
         "month" => format("应为年月，如 2026-01", "must be a month such as 2026-01"),
-        _ => format("的格式不正确", "is not in the right form"),
+        _ => match (property["x-hint"].as_str(), property["x-hint-en"].as_str()) {
+            (Some(h), h_en) => format(
+                &format!("的格式不正确，应为：{h}"),
+                &format!("is not in the right form: {}", h_en.unwrap_or(h)),
+            ),
+            _ => format("的格式不正确", "is not in the right form"),
+        },
     }
 }
 

@@ -51,7 +51,7 @@ const SUBJECT_FIELDS: &[(&str, &str, &str)] = &[
     (
         "person.postcode",
         "邮政编码",
-        "type: string\n    pattern: \"^[0-9]{6}$\"",
+        "type: string\n    pattern: \"^[0-9]{6}$\"\n    hint: 6位数字",
     ),
 ];
 

@@ -885,6 +885,22 @@ fn invalid_pattern() {
 }
 
 #[test]
+fn pattern_without_a_hint() {
+    let files = changed(
+        "elements/person.yaml",
+        "    hint: 6位数字，如 450000\n    hint_en: 6 digits, such as 450000\n",
+        "",
+    );
+    only(
+        files,
+        "missing_hint",
+        "elements/person.yaml",
+        "pattern:",
+        "elements[10].hint",
+    );
+}
+
+#[test]
 fn minimum_above_maximum() {
     let files = changed("elements/family.yaml", "minimum: 300", "minimum: 9000");
     only(

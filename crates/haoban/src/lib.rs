@@ -32,6 +32,7 @@ pub fn migrations() -> Vec<&'static kernel::db::MigrationSet> {
         &identity::MIGRATIONS,
         &sim::MIGRATIONS,
         &catalog::MIGRATIONS,
+        &applications::MIGRATIONS,
     ]
 }
 
@@ -45,6 +46,7 @@ pub fn shell() -> Shell {
     Shell::builder()
         .templates(identity::TEMPLATES)
         .templates(catalog::pages::TEMPLATES)
+        .templates(applications::TEMPLATES)
         .templates(ops::TEMPLATES)
         .build()
 }
@@ -83,6 +85,11 @@ pub async fn app(
         service: catalog.clone(),
         shell: shell.clone(),
     };
+    let application_pages = applications::PagesState {
+        db: db.clone(),
+        catalog: catalog.clone(),
+        shell: shell.clone(),
+    };
     let catalog_state = catalog::http::CatalogState {
         service: catalog,
         identity: identity.clone(),
@@ -98,6 +105,7 @@ pub async fn app(
     let router = Router::new()
         .merge(catalog::http::routes(catalog_state))
         .merge(catalog::pages::routes(catalog_pages))
+        .merge(applications::routes(application_pages))
         .merge(identity::passkeys::routes(identity::PasskeyState {
             passkeys,
             identity: id_state.clone(),

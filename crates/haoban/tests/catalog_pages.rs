@@ -158,6 +158,37 @@ async fn admins_upload_a_bundle_from_the_page(s: TestServer) {
     .await;
     assert_eq!(status, 200);
     assert!(found.contains("/services/bundles/wedding"), "{found}");
+
+    // …and open its merged form at once.
+    let citizen = client();
+    let csrf = s.csrf(&citizen, "/sign-up").await;
+    let id = common::id_number(88);
+    let res = citizen
+        .post(s.url("/sign-up"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "新人"),
+            ("id_number", id.as_str()),
+            ("phone", "13600000088"),
+            ("password", "a sound passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let csrf = s.csrf(&citizen, "/services/bundles/wedding/apply").await;
+    let res = citizen
+        .post(s.url("/services/bundles/wedding/apply"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let first = res.headers()["location"].to_str().unwrap().to_string();
+    let (status, screen) = text(&citizen, s.url(&first)).await;
+    assert_eq!(status, 200);
+    assert!(screen.contains("结婚安家一件事"), "{screen}");
+    assert!(screen.contains("data-testid=\"screen-form\""));
     s.stop().await;
 }
 both_engines!(catalog_upload_page, admins_upload_a_bundle_from_the_page);

@@ -40,6 +40,8 @@ pub(super) fn build(p: Parsed, ix: &Indexes) -> Built {
                 min_length: r.min_length.as_ref().map(|v| **v),
                 max_length: r.max_length.as_ref().map(|v| **v),
                 pattern: r.pattern.as_ref().map(|v| v.to_string()),
+                hint: present_string(&r.hint),
+                hint_en: present_string(&r.hint_en),
                 minimum: r.minimum.as_ref().map(|v| **v),
                 maximum: r.maximum.as_ref().map(|v| **v),
             }

@@ -552,6 +552,21 @@ impl Checker<'_> {
                     message,
                 );
             }
+            if let Some(pattern) = &r.pattern
+                && present(&r.hint).is_none()
+            {
+                let message = Msg::new(
+                    "有 pattern 的数据元需要 hint，用平实的话说明应填写的格式，如“6位数字”",
+                    "an element with a pattern needs a hint saying the expected form in plain words, such as \"6 digits\"",
+                );
+                self.push(
+                    e.file,
+                    format!("{}.hint", e.path),
+                    pattern.span(),
+                    "missing_hint",
+                    message,
+                );
+            }
         }
     }
 
