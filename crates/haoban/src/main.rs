@@ -26,6 +26,25 @@ enum Command {
         persons: u64,
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
+        /// First port of the simulated department systems; random ports when absent.
+        #[arg(long)]
+        sim_base_port: Option<u16>,
+    },
+    /// Run the simulated department systems (synthetic data, not real government systems)
+    /// over the configured database's city, generating the demo city when there is none.
+    Sim {
+        /// The first system listens here, the others on the ports after it; random ports
+        /// when absent.
+        #[arg(long)]
+        base_port: Option<u16>,
+        /// Guards `/_sim/knobs`; derived from the city's seed when absent.
+        #[arg(long, env = "HAOBAN_SIM_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Size of the synthetic population when the city is generated.
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -160,10 +179,37 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
+        Command::Sim {
+            base_port,
+            admin_token,
+            persons,
+            seed,
+        } => {
+            let db = open_database(&config).await?;
+            let seed = demo::ensure_city(&db, persons, seed).await?;
+            let mut cfg = sim::systems::SystemsConfig::new(seed);
+            cfg.base_port = base_port;
+            if let Some(t) = admin_token {
+                cfg.admin_token = t;
+            }
+            let admin = cfg.admin_token.clone();
+            let systems = sim::systems::start(db.clone(), cfg).await?;
+            print_systems(&systems, "");
+            println!("{}", serde_json::to_string(&systems.manifest())?);
+            eprintln!(
+                "Knobs: GET/PUT /_sim/knobs on any system with the header {}: {admin}",
+                sim::systems::ADMIN_HEADER
+            );
+            shutdown_signal().await;
+            systems.shutdown().await;
+            db.close().await;
+            Ok(())
+        }
         Command::Demo {
             accounts,
             persons,
             seed,
+            sim_base_port,
         } => {
             let db = open_database(&config).await?;
             let seed = demo::ensure_city(&db, persons, seed).await?;
@@ -175,11 +221,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
+            let mut sim_cfg = sim::systems::SystemsConfig::new(seed);
+            sim_cfg.base_port = sim_base_port;
+            let systems = sim::systems::start(db.clone(), sim_cfg).await?;
             let running = serve(&config, db).await?;
             println!(
                 "Haoban demo city is running at {}",
                 config.public_origin(running.addr)
             );
+            println!(
+                "Simulated department systems (synthetic data; `haoban sim` prints their manifest):"
+            );
+            print_systems(&systems, "  ");
             println!(
                 "Demo accounts (citizens and companies sign in at /sign-in, staff at /staff/sign-in):"
             );
@@ -189,8 +242,45 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     a.role, a.login, a.password, a.name
                 );
             }
-            running.wait().await
+            let served = running.wait().await;
+            systems.shutdown().await;
+            served
         }
+    }
+}
+
+/// One line per simulated system: key, Chinese name, address and how it authenticates.
+fn print_systems(systems: &sim::systems::RunningSystems, indent: &str) {
+    for s in systems.systems() {
+        println!(
+            "{indent}{:<11}{} {} ({})",
+            s.key,
+            s.name,
+            s.base_url,
+            s.credentials.describe()
+        );
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
     }
 }
 

@@ -36,6 +36,11 @@
 //! All dates are ISO text (`YYYY-MM-DD`), money is in cents (分), every date is on or before
 //! [`AS_OF`], the day the registries were "extracted".
 //!
+//! ## Simulated department systems
+//!
+//! [`systems`] serves each registry from its own HTTP listener, each in the manner of a
+//! different vendor, for the data-exchange layer to talk to over real sockets.
+//!
 //! ## Use
 //!
 //! ```no_run
@@ -56,6 +61,7 @@ mod names;
 mod pick;
 mod rows;
 mod store;
+pub mod systems;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
