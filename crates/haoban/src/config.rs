@@ -30,6 +30,17 @@ pub struct Config {
     /// How often an instance looks for a catalog version published elsewhere, in seconds
     /// (`HAOBAN_CATALOG_REFRESH_SECS`).
     pub catalog_refresh_secs: u64,
+    /// The exchange's connector definitions (`HAOBAN_CONNECTORS_DIR`).
+    pub connectors_dir: String,
+    /// A JSON file saying where each department system is and its credentials, in the shape
+    /// `haoban sim` prints (`HAOBAN_EXCHANGE_ACCESS`). Without one, no system is reached.
+    pub exchange_access: Option<String>,
+    /// How long a query waits for the slowest system, in milliseconds
+    /// (`HAOBAN_EXCHANGE_DEADLINE_MS`).
+    pub exchange_deadline_ms: u64,
+    /// Access given in process (by `haoban demo`, which starts the simulated systems).
+    #[serde(skip)]
+    pub exchange_access_inline: Option<serde_json::Value>,
 }
 
 impl Default for Config {
@@ -44,6 +55,10 @@ impl Default for Config {
             db_pool: 16,
             catalog_dir: "catalog".to_string(),
             catalog_refresh_secs: 5,
+            connectors_dir: "connectors".to_string(),
+            exchange_access: None,
+            exchange_deadline_ms: 2000,
+            exchange_access_inline: None,
         }
     }
 }

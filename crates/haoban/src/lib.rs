@@ -33,6 +33,7 @@ pub fn migrations() -> Vec<&'static kernel::db::MigrationSet> {
         &sim::MIGRATIONS,
         &catalog::MIGRATIONS,
         &applications::MIGRATIONS,
+        &exchange::MIGRATIONS,
     ]
 }
 
@@ -47,6 +48,7 @@ pub fn shell() -> Shell {
         .templates(identity::TEMPLATES)
         .templates(catalog::pages::TEMPLATES)
         .templates(applications::TEMPLATES)
+        .templates(exchange::http::TEMPLATES)
         .templates(ops::TEMPLATES)
         .build()
 }
@@ -67,7 +69,16 @@ pub async fn app(
     let policy = CookiePolicy {
         secure: config.secure_cookies(),
     };
-    let identity = Identity::new(db.clone()).await;
+    let catalog =
+        catalog::CatalogService::open(db.clone(), std::path::Path::new(&config.catalog_dir))
+            .await?;
+    let exchange = open_exchange(config, db.clone(), catalog.clone())?;
+    let mut identity = Identity::new(db.clone()).await;
+    if exchange.has_source("police") {
+        identity = identity.with_real_name_check(Arc::new(exchange.clone()));
+    } else {
+        tracing::warn!("no access to the population registry: sign-ups are not checked against it");
+    }
     let id_state = IdentityState {
         identity: identity.clone(),
         shell: shell.clone(),
@@ -77,9 +88,6 @@ pub async fn app(
     let max_body = config.max_body_bytes;
     let origin = url::Url::parse(&config.public_origin(addr))?;
     let passkeys = identity::Passkeys::new(identity.clone(), &origin)?;
-    let catalog =
-        catalog::CatalogService::open(db.clone(), std::path::Path::new(&config.catalog_dir))
-            .await?;
     let tasks = vec![catalog.follow(Duration::from_secs(config.catalog_refresh_secs.max(1)))];
     let catalog_pages = catalog::pages::PagesState {
         service: catalog.clone(),
@@ -106,6 +114,11 @@ pub async fn app(
         .merge(catalog::http::routes(catalog_state))
         .merge(catalog::pages::routes(catalog_pages))
         .merge(applications::routes(application_pages))
+        .merge(exchange::http::routes(exchange::http::ExchangeState {
+            exchange,
+            identity: identity.clone(),
+            shell: shell.clone(),
+        }))
         .merge(identity::passkeys::routes(identity::PasskeyState {
             passkeys,
             identity: id_state.clone(),
@@ -135,6 +148,46 @@ pub async fn app(
             Problem::internal().into_response()
         }));
     Ok((router, tasks))
+}
+
+/// The exchange with its connectors and access. Connectors are checked against the live
+/// catalog; a bad definition stops the start with its errors, as a bad catalog does.
+fn open_exchange(
+    config: &Config,
+    db: Db,
+    catalog: catalog::CatalogService,
+) -> anyhow::Result<exchange::Exchange> {
+    let dir = std::path::Path::new(&config.connectors_dir);
+    let connectors = if dir.is_dir() {
+        exchange::Connectors::load_dir(dir, &catalog.current()).map_err(|errors| {
+            anyhow::anyhow!(
+                "the connectors in {} are not valid:\n{}",
+                dir.display(),
+                errors.join("\n")
+            )
+        })?
+    } else {
+        tracing::warn!(dir = %dir.display(), "no connector folder: the exchange reaches no system");
+        exchange::Connectors::default()
+    };
+    let access: Option<exchange::AccessFile> =
+        match (&config.exchange_access_inline, &config.exchange_access) {
+            (Some(v), _) => Some(serde_json::from_value(v.clone())?),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read the exchange access file {path}: {e}")
+                })?;
+                Some(serde_json::from_str(&text)?)
+            }
+            (None, None) => None,
+        };
+    Ok(exchange::Exchange::new(
+        db,
+        catalog,
+        connectors,
+        access.map(exchange::access_by_key).unwrap_or_default(),
+        Duration::from_millis(config.exchange_deadline_ms.max(1)),
+    ))
 }
 
 /// Refuses a declared body over the limit before reading any of it.

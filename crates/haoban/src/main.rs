@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         scenario: Scenario,
     },
+    /// The audit of data accesses.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Generate a synthetic city into the configured database and exit.
     Gen {
         #[arg(long, default_value_t = 10_000)]
@@ -65,6 +70,13 @@ enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the hash chain of the data-access log: exit 0 when intact, 1 naming the first
+    /// altered or missing entry.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +148,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Catalog { action } => catalog_command(action, &config).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let db = open_database(&config).await?;
+            let result = exchange::audit::verify(&db).await?;
+            db.close().await;
+            match result {
+                Ok(n) => {
+                    println!("audit log intact: {n} entries, hash chain verified");
+                    Ok(())
+                }
+                Err(broken) => {
+                    println!("audit log broken: {broken}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Bench {
             scenario: Scenario::Catalog { quick },
         } => {
@@ -224,6 +253,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let mut sim_cfg = sim::systems::SystemsConfig::new(seed);
             sim_cfg.base_port = sim_base_port;
             let systems = sim::systems::start(db.clone(), sim_cfg).await?;
+            // The exchange reaches the simulated systems with the credentials they made.
+            let config = Config {
+                exchange_access_inline: Some(systems.manifest()),
+                ..config
+            };
             let running = serve(&config, db).await?;
             println!(
                 "Haoban demo city is running at {}",

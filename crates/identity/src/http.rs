@@ -249,6 +249,24 @@ fn duplicate_problem(field: &str) -> Problem {
     .with_errors(vec![FieldError::new(field, "duplicate", duplicate_msg())])
 }
 
+fn name_mismatch_msg() -> kernel::Msg {
+    kernel::Msg::new(
+        "姓名与公民身份号码不一致，请核对后重试（已与公安人口信息核验）",
+        "The name does not match the ID number in the population registry; please check both",
+    )
+}
+
+fn cannot_verify_problem() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "real_name_unavailable",
+        kernel::Msg::new(
+            "暂时无法核验实名信息，账户未创建，请稍后再试",
+            "Your name cannot be checked right now; no account was created. Please try again later",
+        ),
+    )
+}
+
 fn duplicate_msg() -> kernel::Msg {
     kernel::Msg::new(
         "该证件号码已注册账户，请直接登录",
@@ -267,6 +285,17 @@ async fn api_sign_up<F: SignUpForm>(
     match s.identity.sign_up(&a, meta).await {
         Ok(a) => Ok((StatusCode::CREATED, Json(AccountView::from(&a)))),
         Err(SignUpError::Duplicate) => Err(duplicate_problem(F::IDENTIFIER)),
+        Err(SignUpError::NameMismatch) => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "real_name_mismatch",
+            name_mismatch_msg(),
+        )
+        .with_errors(vec![FieldError::new(
+            "name",
+            "real_name_mismatch",
+            name_mismatch_msg(),
+        )])),
+        Err(SignUpError::CannotVerify) => Err(cannot_verify_problem()),
         Err(SignUpError::Internal(p)) => Err(p),
     }
 }
@@ -546,6 +575,17 @@ async fn sign_up_submit<F: SignUpForm>(
             Ok(_) => return sign_in_after_sign_up(&s, a.login(), a.password(), &meta).await,
             Err(SignUpError::Duplicate) => {
                 vec![FieldError::new(F::IDENTIFIER, "duplicate", duplicate_msg())]
+            }
+            Err(SignUpError::NameMismatch) => {
+                vec![FieldError::new(
+                    "name",
+                    "real_name_mismatch",
+                    name_mismatch_msg(),
+                )]
+            }
+            Err(SignUpError::CannotVerify) => {
+                let p = cannot_verify_problem();
+                vec![FieldError::new("name", p.code, p.message)]
             }
             Err(SignUpError::Internal(p)) => return error_page(&s, &ctx, &p),
         },

@@ -19,7 +19,7 @@ pub mod store;
 pub use domain::{Account, AccountKind, DeptLevel, Holder, Role};
 pub use http::{ApiCaller, IdentityApi, IdentityState, SignedIn, routes, session_layer};
 pub use passkeys::{PasskeyState, Passkeys};
-pub use service::{Identity, RequestMeta};
+pub use service::{Identity, RealName, RealNameCheck, RequestMeta, SignUpError};
 pub use store::MIGRATIONS;
 
 /// This context's page templates, registered into the shell at start.

@@ -44,7 +44,30 @@ impl SessionKind {
 #[derive(Debug)]
 pub enum SignUpError {
     Duplicate,
+    /// The population registry knows the ID number under another name, or not at all.
+    NameMismatch,
+    /// The registry could not be asked; nothing was created.
+    CannotVerify,
     Internal(Problem),
+}
+
+/// What the population registry says of a name and an ID number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealName {
+    Matches,
+    Mismatch,
+    Unavailable,
+}
+
+/// Real-name binding: checks a citizen's name and ID number against the population registry
+/// before an account is created. Supplied by whoever can reach the registry (the exchange),
+/// so identity does not depend on it.
+pub trait RealNameCheck: Send + Sync {
+    fn check<'a>(
+        &'a self,
+        id_number: &'a kernel::IdNumber,
+        name: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = RealName> + Send + 'a>>;
 }
 
 #[derive(Debug)]
@@ -98,6 +121,7 @@ impl From<sqlx::Error> for SignInError {
 #[derive(Clone)]
 pub struct Identity {
     db: Db,
+    real_name: Option<std::sync::Arc<dyn RealNameCheck>>,
     /// A hash of nothing, checked against when the login is unknown so that the answer takes
     /// as long as for a known login.
     decoy_hash: std::sync::Arc<String>,
@@ -135,8 +159,19 @@ impl Identity {
             .expect("argon2 works");
         Identity {
             db,
+            real_name: None,
             decoy_hash: std::sync::Arc::new(decoy),
         }
+    }
+
+    /// Citizens' sign-ups are checked against the population registry from now on.
+    pub fn with_real_name_check(mut self, check: std::sync::Arc<dyn RealNameCheck>) -> Identity {
+        self.real_name = Some(check);
+        self
+    }
+
+    pub fn checks_real_names(&self) -> bool {
+        self.real_name.is_some()
     }
 
     pub fn db(&self) -> &Db {
@@ -209,6 +244,17 @@ impl Identity {
         a: &NewAccount,
         meta: &RequestMeta,
     ) -> Result<Account, SignUpError> {
+        if let (Some(check), Holder::Citizen { id_number }) = (&self.real_name, a.holder()) {
+            match check.check(&id_number, a.name()).await {
+                RealName::Matches => {}
+                RealName::Mismatch => {
+                    self.audit("sign_up", "real_name_mismatch", None, a.login(), meta)
+                        .await;
+                    return Err(SignUpError::NameMismatch);
+                }
+                RealName::Unavailable => return Err(SignUpError::CannotVerify),
+            }
+        }
         let phone = Some(a.phone().as_str());
         self.create(a.login(), a.name(), a.holder(), phone, a.password(), meta)
             .await
