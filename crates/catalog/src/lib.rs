@@ -1,8 +1,8 @@
 //! The service catalog of Haoban: what the city offers, as data.
 //!
 //! A catalog version is a folder of YAML definition files (format: `docs/catalog.md`):
-//! departments, life events, code lists, data elements (数据元), materials (材料), service items
-//! (事项) with their implementation lists, and bundles (一件事). This crate
+//! departments, life events, code lists, data elements (数据元), e-licence types (电子证照类型),
+//! materials (材料), service items (事项) with their implementation lists, and bundles (一件事). This crate
 //!
 //! - parses a version (`raw`: serde structs with spans, so errors can point at a line and
 //!   column) and checks it as a whole, collecting every error (`load`);
@@ -62,6 +62,7 @@ pub struct Catalog {
     life_events: Vec<LifeEvent>,
     code_lists: Vec<CodeList>,
     elements: Vec<Element>,
+    licence_types: Vec<LicenceType>,
     materials: Vec<Material>,
     items: Vec<Item>,
     bundles: Vec<Bundle>,
@@ -76,6 +77,7 @@ struct Indexes {
     life_events: HashMap<String, usize>,
     code_lists: HashMap<String, usize>,
     elements: HashMap<String, usize>,
+    licence_types: HashMap<String, usize>,
     materials: HashMap<String, usize>,
     items: HashMap<String, usize>,
     bundles: HashMap<String, usize>,
@@ -166,6 +168,7 @@ impl Catalog {
                 life_events: index_of(&built.life_events, |x| &x.code),
                 code_lists: index_of(&built.code_lists, |x| &x.code),
                 elements: index_of(&built.elements, |x| &x.code),
+                licence_types: index_of(&built.licence_types, |x| &x.code),
                 materials: index_of(&built.materials, |x| &x.code),
                 items: index_of(&built.items, |x| &x.code),
                 bundles: index_of(&built.bundles, |x| &x.code),
@@ -174,6 +177,7 @@ impl Catalog {
             life_events: built.life_events,
             code_lists: built.code_lists,
             elements: built.elements,
+            licence_types: built.licence_types,
             materials: built.materials,
             items: built.items,
             bundles: built.bundles,
@@ -214,6 +218,18 @@ impl Catalog {
 
     pub fn elements(&self) -> &[Element] {
         &self.elements
+    }
+
+    /// The e-licence types (电子证照类型) the catalog defines.
+    pub fn licence_types(&self) -> &[LicenceType] {
+        &self.licence_types
+    }
+
+    pub fn licence_type(&self, code: &str) -> Option<&LicenceType> {
+        self.index
+            .licence_types
+            .get(code)
+            .map(|&i| &self.licence_types[i])
     }
 
     pub fn materials(&self) -> &[Material] {

@@ -206,6 +206,51 @@ impl Material {
     }
 }
 
+/// Who holds a licence of a type: a person (by resident ID number) or a company (by unified
+/// social credit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderKind {
+    Person,
+    Company,
+}
+
+impl HolderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolderKind::Person => "person",
+            HolderKind::Company => "company",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HolderKind> {
+        match s {
+            "person" => Some(HolderKind::Person),
+            "company" => Some(HolderKind::Company),
+            _ => None,
+        }
+    }
+}
+
+/// A type of e-licence (电子证照类型): what a department issues, to whom, for how long, and
+/// which data elements are printed on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LicenceType {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// The catalogue code of the type in the manner of GB/T 36902: four characters of 0-9
+    /// and A-Z, the first part of every identifier of this type (GB/T 36903).
+    pub type_code: String,
+    /// The issuing department (a department code of the catalog).
+    pub issuer: String,
+    pub holder: HolderKind,
+    /// Years of validity from the day of issue; `None`: permanent (长期有效).
+    pub validity_years: Option<u32>,
+    /// The data elements printed on the licence, in order.
+    pub elements: Vec<String>,
+}
+
 /// The kind of power or service an item is (事项类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ItemKind {

@@ -5,7 +5,9 @@
 use marked_yaml::Spanned;
 use serde::Deserialize;
 
-use crate::model::{Applicant, DataLevel, DeptLevel, ElementType, ItemKind, Satisfaction};
+use crate::model::{
+    Applicant, DataLevel, DeptLevel, ElementType, HolderKind, ItemKind, Satisfaction,
+};
 
 pub type S<T> = Spanned<T>;
 
@@ -75,6 +77,20 @@ pub struct RawMaterial {
     pub text: Option<S<String>>,
     pub text_en: Option<S<String>>,
     pub accept: Option<S<Vec<S<String>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLicenceType {
+    pub code: S<String>,
+    pub name: S<String>,
+    pub name_en: Option<S<String>>,
+    pub type_code: S<String>,
+    pub issuer: S<String>,
+    pub holder: S<HolderKind>,
+    /// A number of years, or `none` for a permanent licence; checked, not parsed, here.
+    pub validity: S<String>,
+    pub elements: S<Vec<S<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

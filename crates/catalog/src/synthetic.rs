@@ -1,6 +1,6 @@
 //! A generated catalog for benchmarks (`haoban bench catalog` loads 5,000 items): realistic in
-//! shape (forms sharing data elements, rules, every kind of material, bundles with optional
-//! items and includes) and deterministic, so two runs load the same bytes.
+//! shape (forms sharing data elements, rules, every kind of material and the licence types they
+//! name, bundles with optional items and includes) and deterministic, so two runs load the same bytes.
 
 use std::fmt::Write;
 
@@ -183,6 +183,44 @@ pub fn synthetic(items: usize) -> Vec<(String, String)> {
         );
     }
     files.push(("elements.yaml".to_string(), el));
+
+    // The licence types the materials name, issued by the first bureaus.
+    let mut lt = String::from("licence_types:\n");
+    for (i, (code, name, holder, elements)) in [
+        (
+            "id_card",
+            "居民身份证",
+            "person",
+            "[person.name, person.id_number, person.address]",
+        ),
+        (
+            "marriage_certificate",
+            "结婚证",
+            "person",
+            "[person.name, person.id_number, spouse.name]",
+        ),
+        (
+            "property_certificate",
+            "不动产权证书",
+            "person",
+            "[person.name, property.certificate_no, property.area]",
+        ),
+        (
+            "business_licence",
+            "营业执照",
+            "company",
+            "[company.name, company.credit_code, company.capital]",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let _ = write!(
+            lt,
+            "  - code: {code}\n    name: {name}\n    type_code: \"9{i:03}\"\n    issuer: 410100-B{i:03}\n    holder: {holder}\n    validity: none\n    elements: {elements}\n"
+        );
+    }
+    files.push(("licence_types.yaml".to_string(), lt));
 
     let mut ma = String::from("materials:\n");
     for (code, name, rest) in MATERIALS {

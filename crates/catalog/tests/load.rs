@@ -1097,6 +1097,201 @@ fn every_error_is_reported_at_once() {
     }
 }
 
+// -------------------------------------------------------------- licence types
+
+#[test]
+fn licence_types_load_with_their_printed_elements() {
+    let c = Catalog::load_dir(fixture_dir()).expect("loads");
+    assert_eq!(c.licence_types().len(), 3);
+    let m = c.licence_type("marriage_certificate").expect("type");
+    assert_eq!(m.name, "结婚证");
+    assert_eq!(m.type_code, "1102");
+    assert_eq!(m.issuer, "410100-MZ");
+    assert_eq!(m.holder, catalog::HolderKind::Person);
+    assert_eq!(m.validity_years, None);
+    assert_eq!(m.elements[0], "person.name");
+    let s = c.licence_type("social_org_certificate").expect("type");
+    assert_eq!(s.holder, catalog::HolderKind::Company);
+    assert_eq!(s.validity_years, Some(5));
+    assert!(c.licence_type("nope").is_none());
+}
+
+#[test]
+fn every_licence_type_the_demo_catalog_names_is_defined() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog"));
+    let c = Catalog::load_dir(dir).expect("the demo catalog loads");
+    assert!(c.licence_types().len() >= 20);
+    for t in c.licence_types() {
+        assert!(c.department(&t.issuer).is_some(), "{}", t.code);
+        assert!(!t.elements.is_empty(), "{}", t.code);
+    }
+    for name in [
+        "居民身份证",
+        "户口簿",
+        "结婚证",
+        "出生医学证明",
+        "不动产权证书",
+        "营业执照",
+        "居住证",
+        "社会保障卡",
+        "健康证",
+        "驾驶证",
+        "网络预约出租汽车驾驶员证",
+        "学历证书",
+        "残疾人证",
+        "预防接种证",
+    ] {
+        assert!(
+            c.licence_types().iter().any(|t| t.name.contains(name)),
+            "no licence type named like {name}"
+        );
+    }
+}
+
+#[test]
+fn material_naming_an_undefined_licence_type() {
+    let files = changed(
+        "materials.yaml",
+        "    licence_type: marriage_certificate\n",
+        "    licence_type: marriage_certificat\n",
+    );
+    let e = only(
+        files,
+        "unknown_licence_type",
+        "materials.yaml",
+        "licence_type: marriage_certificat",
+        "materials[1].licence_type",
+    );
+    assert!(
+        e.message
+            .en
+            .contains("did you mean \"marriage_certificate\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn item_result_naming_an_undefined_licence_type() {
+    let files = changed(
+        "items/minzheng.yaml",
+        "      licence_type: marriage_certificate\n",
+        "      licence_type: wedding_photo\n",
+    );
+    only(
+        files,
+        "unknown_licence_type",
+        "items/minzheng.yaml",
+        "wedding_photo",
+        "items[0].result.licence_type",
+    );
+}
+
+#[test]
+fn duplicate_licence_type_code_across_files() {
+    let files = added(
+        "more_licences.yaml",
+        "licence_types:\n  - code: birth_certificate\n    name: 出生证\n    type_code: \"1999\"\n    issuer: 410100-WJ\n    holder: person\n    validity: none\n    elements: [child.name]\n",
+    );
+    let e = only(
+        files,
+        "duplicate_code",
+        "more_licences.yaml",
+        "birth_certificate",
+        "licence_types[0].code",
+    );
+    assert!(e.message.en.contains("licence_types.yaml:"), "{e}");
+}
+
+#[test]
+fn duplicate_licence_type_catalogue_code() {
+    let files = changed(
+        "licence_types.yaml",
+        "type_code: \"1201\"",
+        "type_code: \"1102\"",
+    );
+    let line = line_after(
+        &files,
+        "licence_types.yaml",
+        "code: birth_certificate",
+        "type_code",
+    );
+    only_at(
+        files,
+        "duplicate_type_code",
+        "licence_types.yaml",
+        line,
+        "licence_types[1].type_code",
+    );
+}
+
+#[test]
+fn licence_type_of_an_unknown_department() {
+    let files = changed(
+        "licence_types.yaml",
+        "issuer: 410100-WJ",
+        "issuer: 410100-WJW",
+    );
+    only(
+        files,
+        "unknown_department",
+        "licence_types.yaml",
+        "410100-WJW",
+        "licence_types[1].issuer",
+    );
+}
+
+#[test]
+fn licence_type_printing_an_unknown_element() {
+    let files = changed(
+        "licence_types.yaml",
+        "[child.name, child.birth_date,",
+        "[child.name, child.birthday,",
+    );
+    let e = only(
+        files,
+        "unknown_element",
+        "licence_types.yaml",
+        "child.birthday",
+        "licence_types[1].elements[1]",
+    );
+    assert_eq!(
+        e.column,
+        column_of(&good_files(), "licence_types.yaml", "child.birth_date")
+    );
+}
+
+#[test]
+fn licence_type_with_bad_validity_type_code_and_holder() {
+    let files = changed("licence_types.yaml", "validity: 5", "validity: forever");
+    only(
+        files,
+        "bad_validity",
+        "licence_types.yaml",
+        "validity: forever",
+        "licence_types[2].validity",
+    );
+    let files = changed(
+        "licence_types.yaml",
+        "type_code: \"2103\"",
+        "type_code: \"21-3\"",
+    );
+    only(
+        files,
+        "bad_type_code",
+        "licence_types.yaml",
+        "21-3",
+        "licence_types[2].type_code",
+    );
+    let files = changed("licence_types.yaml", "holder: company", "holder: robot");
+    only(
+        files,
+        "bad_value",
+        "licence_types.yaml",
+        "holder: robot",
+        "licence_types[2].holder",
+    );
+}
+
 // ---------------------------------------------------------------- live
 
 #[test]

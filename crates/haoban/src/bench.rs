@@ -263,3 +263,181 @@ pub async fn catalog(quick: bool, demo_dir: &str) -> anyhow::Result<serde_json::
         },
     }))
 }
+
+/// Verifications per second for `seconds`, one after another on this task.
+async fn per_second<F, Fut>(seconds: f64, mut f: F) -> anyhow::Result<(u64, f64)>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        f(n as usize).await?;
+        n += 1;
+    }
+    Ok((n, n as f64 / start.elapsed().as_secs_f64()))
+}
+
+/// `POST /api/v1/licences/verify` with the payloads round-robin from `clients` concurrent
+/// clients for `seconds`; every answer must be `valid`.
+async fn drive_verify(
+    base: &str,
+    payloads: &[String],
+    clients: usize,
+    seconds: f64,
+) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let url = format!("{base}/api/v1/licences/verify");
+    let deadline = Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, url, payloads) = (http.clone(), url.clone(), payloads.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut i) = (Vec::new(), 0u64, c);
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                let body = json!({ "payload": payloads[i % payloads.len()] });
+                let ok = match http.post(&url).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => r
+                        .json::<serde_json::Value>()
+                        .await
+                        .is_ok_and(|v| v["result"] == "valid"),
+                    _ => false,
+                };
+                if ok {
+                    latencies.push(start.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    errors += 1;
+                }
+                i += 1;
+            }
+            (latencies, errors)
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            all.extend(l);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(seconds);
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    json!({
+        "requests": all.len(),
+        "errors": errors,
+        "verifications_per_second": (all.len() as f64 / elapsed).round(),
+        "p50_ms": round(pct(0.50)),
+        "p99_ms": round(pct(0.99)),
+    })
+}
+
+/// Licence verification: through the API and in process, beside raw Ed25519 signature
+/// verifications of the same library over the same bytes in the same run.
+pub async fn verify(quick: bool, demo_dir: &str) -> anyhow::Result<serde_json::Value> {
+    let seconds = if quick { 2.0 } else { 10.0 };
+    let clients = 16;
+    let (db, url) = kernel::scratch::fresh(Engine::Sqlite).await?;
+    db.migrate(&crate::migrations()).await?;
+    let catalog = catalog::Catalog::load_dir(std::path::Path::new(demo_dir))
+        .map_err(|e| anyhow::anyhow!("{demo_dir} is not a valid catalog: {}", e[0]))?;
+    let lib = licences::Licences::new(db.clone());
+    let mut issued = Vec::new();
+    for n in 0..64u16 {
+        let birth =
+            chrono::NaiveDate::from_ymd_opt(1980 + i32::from(n % 20), 3, 1).expect("a date");
+        let id = kernel::IdNumber::from_parts(410105, birth, 100 + n);
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("person.name".to_string(), format!("测试{n}"));
+        fields.insert("person.id_number".to_string(), id.as_str().to_string());
+        let new = licences::NewLicence {
+            type_code: "marriage_certificate".into(),
+            holder_number: id.as_str().to_string(),
+            holder_name: format!("测试{n}"),
+            fields,
+            ..Default::default()
+        };
+        issued.push(
+            lib.issue(&catalog, &new, "bench")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+    }
+    let payloads: Vec<String> = issued.iter().map(|l| l.payload()).collect();
+    let key = lib
+        .public_key(&issued[0].kid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the signing key is missing"))?;
+    let signed: Vec<(Vec<u8>, Vec<u8>)> = issued
+        .iter()
+        .map(|l| (l.canonical(), l.signature.clone()))
+        .collect();
+
+    let (raw_n, raw) = per_second(seconds, |i| {
+        let (bytes, sig) = &signed[i % signed.len()];
+        let ok = key.verify(bytes, sig);
+        async move {
+            ok.then_some(())
+                .ok_or_else(|| anyhow::anyhow!("raw verification failed"))
+        }
+    })
+    .await?;
+    let today = chrono::Utc::now().date_naive();
+    let (in_n, in_process) = per_second(seconds, |i| {
+        let (lib, p) = (lib.clone(), payloads[i % payloads.len()].clone());
+        async move {
+            let v = lib.verify_payload(&p, today).await?;
+            v.verdict
+                .is_valid()
+                .then_some(())
+                .ok_or_else(|| anyhow::anyhow!("in-process verification said {}", v.verdict.code()))
+        }
+    })
+    .await?;
+
+    let config = crate::Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: url,
+        catalog_dir: demo_dir.to_string(),
+        log: "warn".into(),
+        ..Default::default()
+    };
+    let running = crate::serve(&config, db).await?;
+    let api = drive_verify(
+        &format!("http://{}", running.addr),
+        &payloads,
+        clients,
+        seconds,
+    )
+    .await;
+    running.stop().await;
+    let api_rate = api["verifications_per_second"].as_f64().unwrap_or(0.0);
+    Ok(json!({
+        "scenario": "verify",
+        "quick": quick,
+        "algorithm": "Ed25519",
+        "licences": payloads.len(),
+        "seconds": seconds,
+        "api": { "clients": clients, "result": api },
+        "in_process": {
+            "what": "Licences::verify_payload on one task: decode, key, register copy, state",
+            "verifications": in_n,
+            "verifications_per_second": in_process.round(),
+            "ratio_to_baseline": round(in_process / raw.max(1.0)),
+        },
+        "figure": { "what": "licence verifications per second through POST /api/v1/licences/verify", "per_second": api_rate },
+        "baseline": {
+            "what": "raw Ed25519 signature verifications of the same bytes, one thread",
+            "verifications": raw_n,
+            "per_second": raw.round(),
+        },
+        "ratio_to_baseline": round(api_rate / raw.max(1.0)),
+    }))
+}

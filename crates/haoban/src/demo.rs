@@ -89,3 +89,121 @@ pub async fn accounts(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoAccount>> {
     let identity = Identity::new(db.clone()).await;
     identity::demo::accounts(&identity, seed, &people(db).await?).await
 }
+
+/// Issues the demo citizen's and the demo company's e-licences from their registry facts,
+/// so the wallets are not empty; does nothing when the citizen holds licences already.
+pub async fn licences(db: &Db, catalog_dir: &str) -> anyhow::Result<usize> {
+    use std::collections::BTreeMap;
+
+    let s = sim::demo_subjects(db).await?;
+    let lib = licences::Licences::new(db.clone());
+    let c = &s.citizen;
+    if !lib
+        .list_for_holder(catalog::HolderKind::Person, &c.id_number)
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
+    let catalog = catalog::CatalogService::open(db.clone(), std::path::Path::new(catalog_dir))
+        .await?
+        .current();
+    let gender = match c.gender.as_str() {
+        "male" | "1" | "男" => "男",
+        "female" | "2" | "女" => "女",
+        other => other,
+    }
+    .to_string();
+    let person = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut wanted: Vec<(&str, String, String, BTreeMap<String, String>)> = vec![
+        (
+            "resident_id_card",
+            c.id_number.clone(),
+            c.name.clone(),
+            person(&[
+                ("person.name", &c.name),
+                ("person.gender", &gender),
+                ("person.birth_date", &c.birth_date),
+                ("person.household_address", &c.address),
+                ("person.id_number", &c.id_number),
+            ]),
+        ),
+        (
+            "household_register",
+            c.id_number.clone(),
+            c.name.clone(),
+            person(&[
+                ("household.id", &c.household_id),
+                ("household.address", &c.address),
+                ("person.name", &c.name),
+                ("person.id_number", &c.id_number),
+            ]),
+        ),
+        (
+            "social_security_card",
+            c.id_number.clone(),
+            c.name.clone(),
+            person(&[("person.name", &c.name), ("person.id_number", &c.id_number)]),
+        ),
+    ];
+    if let (Some(spouse), Some(spouse_id)) = (&c.spouse_name, &c.spouse_id_number) {
+        wanted.push((
+            "marriage_certificate",
+            c.id_number.clone(),
+            c.name.clone(),
+            person(&[
+                ("person.name", &c.name),
+                ("person.id_number", &c.id_number),
+                ("spouse.name", spouse),
+                ("spouse.id_number", spouse_id),
+            ]),
+        ));
+    }
+    if let Some(cert) = &c.property_cert_no {
+        wanted.push((
+            "real_estate_certificate",
+            c.id_number.clone(),
+            c.name.clone(),
+            person(&[
+                ("property.cert_no", cert),
+                ("property.owner_name", &c.name),
+                ("property.address", &c.address),
+            ]),
+        ));
+    }
+    let co = &s.company;
+    wanted.push((
+        "business_licence",
+        co.credit_code.clone(),
+        co.name.clone(),
+        person(&[
+            ("company.credit_code", &co.credit_code),
+            ("company.name", &co.name),
+            ("company.legal_rep_name", &co.legal_person_name),
+        ]),
+    ));
+    let mut issued = 0;
+    for (type_code, number, name, fields) in wanted {
+        if catalog.licence_type(type_code).is_none() {
+            continue;
+        }
+        let new = licences::NewLicence {
+            type_code: type_code.to_string(),
+            holder_number: number,
+            holder_name: name,
+            fields,
+            ..Default::default()
+        };
+        match lib.issue(&catalog, &new, "demo").await {
+            Ok(_) => issued += 1,
+            Err(e) => tracing::warn!(r#type = type_code, error = %e, "demo licence not issued"),
+        }
+    }
+    Ok(issued)
+}

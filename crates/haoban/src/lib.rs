@@ -3,6 +3,7 @@
 //! server loop. Integration tests start the real server through [`serve`].
 
 pub mod bench;
+pub mod bench_exchange;
 pub mod config;
 pub mod demo;
 mod ops;
@@ -33,6 +34,7 @@ pub fn migrations() -> Vec<&'static kernel::db::MigrationSet> {
         &sim::MIGRATIONS,
         &catalog::MIGRATIONS,
         &applications::MIGRATIONS,
+        &licences::MIGRATIONS,
         &exchange::MIGRATIONS,
     ]
 }
@@ -48,6 +50,7 @@ pub fn shell() -> Shell {
         .templates(identity::TEMPLATES)
         .templates(catalog::pages::TEMPLATES)
         .templates(applications::TEMPLATES)
+        .templates(licences::TEMPLATES)
         .templates(exchange::http::TEMPLATES)
         .templates(ops::TEMPLATES)
         .build()
@@ -98,6 +101,13 @@ pub async fn app(
         catalog: catalog.clone(),
         shell: shell.clone(),
     };
+    let licence_state = licences::LicencesState {
+        licences: licences::Licences::new(db.clone()),
+        catalog: catalog.clone(),
+        identity: identity.clone(),
+        shell: shell.clone(),
+        origin: config.public_origin(addr),
+    };
     let catalog_state = catalog::http::CatalogState {
         service: catalog,
         identity: identity.clone(),
@@ -114,6 +124,7 @@ pub async fn app(
         .merge(catalog::http::routes(catalog_state))
         .merge(catalog::pages::routes(catalog_pages))
         .merge(applications::routes(application_pages))
+        .merge(licences::routes(licence_state))
         .merge(exchange::http::routes(exchange::http::ExchangeState {
             exchange,
             identity: identity.clone(),

@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The e-licence library.
+    Licences {
+        #[command(subcommand)]
+        action: LicencesAction,
+    },
     /// Generate a synthetic city into the configured database and exit.
     Gen {
         #[arg(long, default_value_t = 10_000)]
@@ -80,6 +85,13 @@ enum AuditAction {
 }
 
 #[derive(Subcommand)]
+enum LicencesAction {
+    /// Issue and sign a licence for each good row of a CSV file (columns: docs/licences.md);
+    /// prints a JSON report with the rejected rows' line numbers and reasons.
+    Import { file: String },
+}
+
+#[derive(Subcommand)]
 enum CatalogAction {
     /// Validate a folder of definition files: exit 0, or 1 with every error located.
     Check { dir: String },
@@ -89,6 +101,20 @@ enum CatalogAction {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// The public rental housing checks (12 elements, 8 department systems) through the
+    /// exchange, beside the slowest of those systems asked alone.
+    Exchange {
+        /// A smaller run that finishes within a minute.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Licence verifications per second through the API and in process, beside raw
+    /// signature verifications of the same library.
+    Verify {
+        /// A shorter run.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Loading the demo catalog and a generated one of 5,000 items; search throughput and
     /// latency beside a trivial endpoint of the same server.
     Catalog {
@@ -148,6 +174,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Catalog { action } => catalog_command(action, &config).await,
+        Command::Licences {
+            action: LicencesAction::Import { file },
+        } => import_licences(&config, &file).await,
+        Command::Bench {
+            scenario: Scenario::Verify { quick },
+        } => {
+            let result = haoban::bench::verify(quick, &config.catalog_dir).await?;
+            println!("{result}");
+            Ok(())
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -164,6 +200,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::Bench {
+            scenario: Scenario::Exchange { quick },
+        } => {
+            let result =
+                haoban::bench_exchange::run(quick, &config.catalog_dir, &config.connectors_dir)
+                    .await?;
+            println!("{result}");
+            Ok(())
         }
         Command::Bench {
             scenario: Scenario::Catalog { quick },
@@ -242,6 +287,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let db = open_database(&config).await?;
             let seed = demo::ensure_city(&db, persons, seed).await?;
+            demo::licences(&db, &config.catalog_dir).await?;
             let list = demo::accounts(&db, seed).await?;
             if accounts {
                 db.close().await;
@@ -316,6 +362,31 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
+}
+
+/// Imports licences from a CSV file, read as a stream, into the configured database.
+async fn import_licences(config: &Config, file: &str) -> anyhow::Result<()> {
+    let input =
+        std::fs::File::open(file).map_err(|e| anyhow::anyhow!("cannot open {file}: {e}"))?;
+    let db = open_database(config).await?;
+    let service =
+        catalog::CatalogService::open(db.clone(), std::path::Path::new(&config.catalog_dir))
+            .await?;
+    let lib = licences::Licences::new(db.clone());
+    let report = licences::import::import(
+        &lib,
+        &service.current(),
+        std::io::BufReader::new(input),
+        "import",
+    )
+    .await;
+    db.close().await;
+    let report = report?;
+    for r in &report.rejected {
+        eprintln!("{file}:{}: {}", r.line, r.reasons.join("; "));
+    }
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
 }
 
 /// Loads a folder, printing each located error; `None` when there were any.

@@ -47,6 +47,24 @@ pub(super) fn build(p: Parsed, ix: &Indexes) -> Built {
             }
         })
         .collect();
+    let licence_types = p
+        .licence_types
+        .iter()
+        .map(|e| {
+            let r = &e.raw;
+            LicenceType {
+                code: r.code.to_string(),
+                name: r.name.trim().to_string(),
+                name_en: present_string(&r.name_en),
+                type_code: r.type_code.to_string(),
+                issuer: r.issuer.to_string(),
+                holder: *r.holder,
+                // Checked to be `none` or 1..=100 before building.
+                validity_years: r.validity.trim().parse().ok(),
+                elements: strings(&r.elements),
+            }
+        })
+        .collect();
     let materials: Vec<Material> = p
         .materials
         .iter()
@@ -235,6 +253,7 @@ pub(super) fn build(p: Parsed, ix: &Indexes) -> Built {
             })
             .collect(),
         elements,
+        licence_types,
         materials,
         items,
         bundles,

@@ -80,6 +80,12 @@ impl Checker<'_> {
                 |r| &r.code,
                 broken(Section::Elements),
             ),
+            licence_types: self.codes(
+                Section::LicenceTypes,
+                &p.licence_types,
+                |r| &r.code,
+                broken(Section::LicenceTypes),
+            ),
             materials: self.codes(
                 Section::Materials,
                 &p.materials,
@@ -105,6 +111,7 @@ impl Checker<'_> {
         }
         self.check_code_lists(p);
         self.check_elements(p, &ix);
+        self.check_licence_types(p, &ix);
         self.check_materials(p, &ix);
         self.check_items(p, &ix);
         self.check_bundles(p, &ix);
@@ -570,6 +577,103 @@ impl Checker<'_> {
         }
     }
 
+    fn check_licence_types(&mut self, p: &Parsed, ix: &Indexes) {
+        // The catalogue code goes into every identifier of the type, so two types must not
+        // share one.
+        let mut type_codes: HashMap<String, (usize, usize)> = HashMap::new();
+        for e in &p.licence_types {
+            let r = &e.raw;
+            let (f, path) = (e.file, e.path.as_str());
+            self.names(f, path, &r.name);
+            let tc = r.type_code.as_str();
+            let tc_ok = tc.len() == 4
+                && tc
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+            if !tc_ok {
+                let message = Msg::owned(
+                    format!("证照类型代码“{tc}”应为4位数字或大写字母"),
+                    format!("type_code \"{tc}\" must be 4 characters of 0-9 and A-Z"),
+                );
+                self.push(
+                    f,
+                    format!("{path}.type_code"),
+                    r.type_code.span(),
+                    "bad_type_code",
+                    message,
+                );
+            } else if let Some(&(pf, line)) = type_codes.get(tc) {
+                let prev_file = &self.files[pf].0;
+                let message = Msg::owned(
+                    format!("证照类型代码“{tc}”重复，已在 {prev_file}:{line} 使用"),
+                    format!("duplicate type_code \"{tc}\", first used at {prev_file}:{line}"),
+                );
+                self.push(
+                    f,
+                    format!("{path}.type_code"),
+                    r.type_code.span(),
+                    "duplicate_type_code",
+                    message,
+                );
+            } else {
+                type_codes.insert(tc.to_string(), (f, position(r.type_code.span()).0));
+            }
+            self.reference(
+                f,
+                &format!("{path}.issuer"),
+                &r.issuer,
+                Section::Departments,
+                &ix.departments,
+            );
+            let validity = r.validity.trim();
+            let years_ok = validity == "none"
+                || validity
+                    .parse::<u32>()
+                    .is_ok_and(|y| (1..=100).contains(&y));
+            if !years_ok {
+                let message = Msg::owned(
+                    format!("有效期应为1到100的年数，或 none（长期有效），而不是“{validity}”"),
+                    format!(
+                        "validity must be 1 to 100 years, or none for a permanent licence, not \"{validity}\""
+                    ),
+                );
+                self.push(
+                    f,
+                    format!("{path}.validity"),
+                    r.validity.span(),
+                    "bad_validity",
+                    message,
+                );
+            }
+            if r.elements.is_empty() {
+                let message = Msg::new(
+                    "证照类型应列出证面上的数据元（elements）",
+                    "a licence type must list the data elements printed on it",
+                );
+                self.push(
+                    f,
+                    format!("{path}.elements"),
+                    r.elements.span(),
+                    "missing_elements",
+                    message,
+                );
+            }
+            let mut seen = HashSet::new();
+            for (i, el) in r.elements.iter().enumerate() {
+                let el_path = format!("{path}.elements[{i}]");
+                if !seen.insert(el.as_str()) {
+                    let message = Msg::owned(
+                        format!("数据元“{}”重复列出", el.as_str()),
+                        format!("data element \"{}\" is listed twice", el.as_str()),
+                    );
+                    self.push(f, &el_path, el.span(), "duplicate_element", message);
+                    continue;
+                }
+                self.reference(f, &el_path, el, Section::Elements, &ix.elements);
+            }
+        }
+    }
+
     fn check_materials(&mut self, p: &Parsed, ix: &Indexes) {
         for e in &p.materials {
             let r = &e.raw;
@@ -594,7 +698,15 @@ impl Checker<'_> {
                     );
                 }
                 (Satisfaction::Licence, Some(t)) => {
-                    if !is_code(t) {
+                    if is_code(t) {
+                        self.reference(
+                            e.file,
+                            &format!("{}.licence_type", e.path),
+                            t,
+                            Section::LicenceTypes,
+                            &ix.licence_types,
+                        );
+                    } else {
                         let message = Msg::owned(
                             format!("证照类型“{}”只能使用字母、数字、“.”、“-”和“_”", t.as_str()),
                             format!(
@@ -1021,6 +1133,15 @@ impl Checker<'_> {
             }
             if let Some(result) = &r.result {
                 self.text(f, &format!("{path}.result.name"), &result.name);
+                if let Some(t) = present(&result.licence_type) {
+                    self.reference(
+                        f,
+                        &format!("{path}.result.licence_type"),
+                        t,
+                        Section::LicenceTypes,
+                        &ix.licence_types,
+                    );
+                }
             }
             if !(1..=4).contains(&*r.online_depth) {
                 let message = Msg::owned(

@@ -14,7 +14,7 @@ use kernel::Msg;
 use marked_yaml::Span;
 
 use crate::error::LoadError;
-use crate::model::{Bundle, CodeList, Department, Element, Item, LifeEvent, Material};
+use crate::model::{Bundle, CodeList, Department, Element, Item, LicenceType, LifeEvent, Material};
 use crate::raw::*;
 
 /// The sections a file may have, in the order they are checked.
@@ -24,17 +24,19 @@ enum Section {
     LifeEvents,
     CodeLists,
     Elements,
+    LicenceTypes,
     Materials,
     Items,
     Bundles,
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Departments,
         Section::LifeEvents,
         Section::CodeLists,
         Section::Elements,
+        Section::LicenceTypes,
         Section::Materials,
         Section::Items,
         Section::Bundles,
@@ -46,6 +48,7 @@ impl Section {
             Section::LifeEvents => "life_events",
             Section::CodeLists => "code_lists",
             Section::Elements => "elements",
+            Section::LicenceTypes => "licence_types",
             Section::Materials => "materials",
             Section::Items => "items",
             Section::Bundles => "bundles",
@@ -59,6 +62,7 @@ impl Section {
             Section::LifeEvents => ("生活事件", "life event"),
             Section::CodeLists => ("代码表", "code list"),
             Section::Elements => ("数据元", "data element"),
+            Section::LicenceTypes => ("证照类型", "licence type"),
             Section::Materials => ("材料", "material"),
             Section::Items => ("事项", "item"),
             Section::Bundles => ("一件事", "bundle"),
@@ -71,6 +75,7 @@ impl Section {
             Section::LifeEvents => "unknown_life_event",
             Section::CodeLists => "unknown_code_list",
             Section::Elements => "unknown_element",
+            Section::LicenceTypes => "unknown_licence_type",
             Section::Materials => "unknown_material",
             Section::Items => "unknown_item",
             Section::Bundles => "unknown_bundle",
@@ -96,6 +101,7 @@ struct Parsed {
     life_events: Vec<Entry<RawLifeEvent>>,
     code_lists: Vec<Entry<RawCodeList>>,
     elements: Vec<Entry<RawElement>>,
+    licence_types: Vec<Entry<RawLicenceType>>,
     materials: Vec<Entry<RawMaterial>>,
     items: Vec<Entry<RawItem>>,
     bundles: Vec<Entry<RawBundle>>,
@@ -126,6 +132,7 @@ pub(crate) struct Built {
     pub life_events: Vec<LifeEvent>,
     pub code_lists: Vec<CodeList>,
     pub elements: Vec<Element>,
+    pub licence_types: Vec<LicenceType>,
     pub materials: Vec<Material>,
     pub items: Vec<Item>,
     pub bundles: Vec<Bundle>,
@@ -225,6 +232,7 @@ struct Indexes {
     life_events: Index,
     code_lists: Index,
     elements: Index,
+    licence_types: Index,
     materials: Index,
     items: Index,
     bundles: Index,

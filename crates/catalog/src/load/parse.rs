@@ -122,11 +122,11 @@ impl Checker<'_> {
             let Some(section) = Section::from_key(key.as_str()) else {
                 let message = Msg::owned(
                     format!(
-                        "未知的部分“{}”，可用：departments、life_events、code_lists、elements、materials、items、bundles",
+                        "未知的部分“{}”，可用：departments、life_events、code_lists、elements、licence_types、materials、items、bundles",
                         key.as_str()
                     ),
                     format!(
-                        "unknown section \"{}\"; expected departments, life_events, code_lists, elements, materials, items or bundles",
+                        "unknown section \"{}\"; expected departments, life_events, code_lists, elements, licence_types, materials, items or bundles",
                         key.as_str()
                     ),
                 );
@@ -157,6 +157,9 @@ impl Checker<'_> {
                 }
                 Section::Elements => {
                     self.entries(file, section, seq, &mut out.elements, &mut out.broken)
+                }
+                Section::LicenceTypes => {
+                    self.entries(file, section, seq, &mut out.licence_types, &mut out.broken)
                 }
                 Section::Materials => {
                     self.entries(file, section, seq, &mut out.materials, &mut out.broken)
