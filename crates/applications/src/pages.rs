@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use web::{Ctx, Shell, VerifiedForm};
 
 use crate::domain::{Application, State as AppState, Target, may_apply, prefill_from_account};
-use crate::store;
+use crate::{materials, store};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -45,6 +45,10 @@ pub struct PagesState {
     pub db: Db,
     pub catalog: CatalogService,
     pub shell: Shell,
+    /// Shared data for the materials.
+    pub exchange: exchange::Exchange,
+    /// The applicant's wallet, for the materials.
+    pub licences: licences::Licences,
 }
 
 pub fn routes(state: PagesState) -> Router {
@@ -127,6 +131,25 @@ struct StartPage {
     prefilled: usize,
     refused: Option<String>,
     drafts: Vec<DraftLine>,
+    materials: Vec<MaterialLine>,
+    /// Why the materials could not be worked out, when they could not.
+    materials_error: Option<String>,
+    uploads: usize,
+}
+
+/// One material on the start page: how this applicant will provide it, and why.
+#[derive(Serialize)]
+struct MaterialLine {
+    code: String,
+    name: String,
+    required: bool,
+    /// `licence`, `shared_data`, `commitment` or `upload`: how it is provided, not how the
+    /// catalog allows it.
+    how: &'static str,
+    label: String,
+    reason: String,
+    commitment: Option<String>,
+    retry_later: bool,
 }
 
 #[derive(Serialize)]
@@ -215,6 +238,34 @@ async fn start(s: PagesState, ctx: Ctx, account: identity::Account, target: Targ
             .collect(),
         Err(e) => return failure(&s, &ctx, e),
     };
+    let refused = refusal(&c, &account, &target, lang);
+    let (materials, materials_error) = if refused.is_some() {
+        (Vec::new(), None)
+    } else {
+        match materials::resolve(&c, &s.exchange, &s.licences, &account, &target).await {
+            Ok(r) => (
+                r.materials.iter().map(|m| material_line(m, lang)).collect(),
+                None,
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, target = target.code(), "materials not resolved");
+                (
+                    Vec::new(),
+                    Some(pick(
+                        lang,
+                        "暂时无法确定所需材料的提供方式，请稍后刷新本页。",
+                        Some(
+                            "How each material will be provided cannot be worked out just now; please reload this page later.",
+                        ),
+                    )),
+                )
+            }
+        }
+    };
+    let uploads = materials
+        .iter()
+        .filter(|m: &&MaterialLine| m.required && m.how == "upload")
+        .count();
     let page = StartPage {
         kind: target.kind(),
         code: target.code().to_string(),
@@ -228,10 +279,36 @@ async fn start(s: PagesState, ctx: Ctx, account: identity::Account, target: Targ
         screens: flow.screens().len(),
         questions: flow.screens().iter().map(|s| s.questions.len()).sum(),
         prefilled: prefilled.len(),
-        refused: refusal(&c, &account, &target, lang),
+        refused,
         drafts,
+        materials,
+        materials_error,
+        uploads,
     };
     s.shell.render("applications/start.html", &ctx, page)
+}
+
+fn material_line(m: &materials::Resolution, lang: Lang) -> MaterialLine {
+    let (how, commitment, retry_later) = match &m.how {
+        materials::How::Licence { .. } => ("licence", None, false),
+        materials::How::SharedData { .. } => ("shared_data", None, false),
+        materials::How::Commitment { text, text_en } => (
+            "commitment",
+            Some(pick(lang, text, text_en.as_deref())),
+            false,
+        ),
+        materials::How::Upload { retry_later, .. } => ("upload", None, *retry_later),
+    };
+    MaterialLine {
+        code: m.material.clone(),
+        name: pick(lang, &m.name, m.name_en.as_deref()),
+        required: m.required,
+        how,
+        label: m.label().get(lang).to_string(),
+        reason: m.reason.get(lang).to_string(),
+        commitment,
+        retry_later,
+    }
 }
 
 fn draft_line(c: &Catalog, a: &Application, lang: Lang) -> DraftLine {

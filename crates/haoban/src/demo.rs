@@ -14,7 +14,20 @@ async fn people(db: &Db) -> anyhow::Result<DemoPeople> {
         .citizen
         .phone
         .ok_or_else(|| anyhow::anyhow!("the demo citizen has no phone number"))?;
+    // The newcomer is of the demo citizen's family: in the registry, so real-name binding
+    // finds them, and with no account until they sign up.
+    let mut newcomers: Vec<(String, String)> = Vec::new();
+    if let (Some(name), Some(id)) = (&s.citizen.spouse_name, &s.citizen.spouse_id_number) {
+        newcomers.push((name.clone(), id.clone()));
+    }
+    newcomers.extend(
+        s.citizen
+            .children
+            .iter()
+            .map(|(id, name)| (name.clone(), id.clone())),
+    );
     Ok(DemoPeople {
+        newcomers,
         citizen_name: s.citizen.name,
         citizen_id_number: s.citizen.id_number,
         citizen_phone: phone.clone(),
@@ -88,6 +101,33 @@ pub async fn ensure_city(db: &Db, persons: u64, seed: u64) -> anyhow::Result<u64
 pub async fn accounts(db: &Db, seed: u64) -> anyhow::Result<Vec<DemoAccount>> {
     let identity = Identity::new(db.clone()).await;
     identity::demo::accounts(&identity, seed, &people(db).await?).await
+}
+
+/// What a visitor can try with the demo accounts beyond signing in, one line per language:
+/// signing up as the newcomer, and which staff may revoke the demo citizen's licence.
+pub async fn notes(db: &Db, list: &[DemoAccount]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    if list.iter().any(|a| a.role == identity::demo::NEWCOMER) {
+        out.push(
+            "注：newcomer 是人口库中尚无账户的人，可在 /sign-up 用其姓名和身份证号注册（实名核验）"
+                .into(),
+        );
+        out.push(
+            "Note: the newcomer is in the population registry with no account yet; sign up at /sign-up with this name and ID number (checked against the registry)".into(),
+        );
+    }
+    let s = sim::demo_subjects(db).await?;
+    // The demo staff are in the civil affairs bureau, which issues marriage certificates;
+    // docs/licences.md: only the issuing department's staff may revoke a licence.
+    if s.citizen.spouse_id_number.is_some() {
+        out.push(
+            "注：reviewer、dept_admin 属郑州市民政局，可撤销演示市民的结婚证（由该局签发）：POST /api/v1/licences/{证照标识}/revoke".into(),
+        );
+        out.push(
+            "Note: reviewer and dept_admin belong to the Civil Affairs Bureau, which issued the demo citizen's marriage certificate: they may revoke it with POST /api/v1/licences/{id}/revoke".into(),
+        );
+    }
+    Ok(out)
 }
 
 /// Issues the demo citizen's and the demo company's e-licences from their registry facts,

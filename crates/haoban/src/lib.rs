@@ -100,6 +100,8 @@ pub async fn app(
         db: db.clone(),
         catalog: catalog.clone(),
         shell: shell.clone(),
+        exchange: exchange.clone(),
+        licences: licences::Licences::new(db.clone()),
     };
     let licence_state = licences::LicencesState {
         licences: licences::Licences::new(db.clone()),

@@ -101,6 +101,12 @@ enum CatalogAction {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// Licences imported from CSV per second, beside raw signatures per second.
+    Import {
+        /// A smaller run.
+        #[arg(long)]
+        quick: bool,
+    },
     /// The public rental housing checks (12 elements, 8 department systems) through the
     /// exchange, beside the slowest of those systems asked alone.
     Exchange {
@@ -202,6 +208,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Bench {
+            scenario: Scenario::Import { quick },
+        } => {
+            let result = haoban::bench::import(quick, &config.catalog_dir).await?;
+            println!("{result}");
+            Ok(())
+        }
+        Command::Bench {
             scenario: Scenario::Exchange { quick },
         } => {
             let result =
@@ -291,11 +304,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let list = demo::accounts(&db, seed).await?;
             if accounts {
                 db.close().await;
-                for a in &list {
+                // One line per role that can sign in; the newcomer has no account yet and
+                // is shown only by the running demo.
+                for a in list.iter().filter(|a| a.password.is_some()) {
                     println!("{}", serde_json::to_string(a)?);
                 }
                 return Ok(());
             }
+            let notes = demo::notes(&db, &list).await?;
             let mut sim_cfg = sim::systems::SystemsConfig::new(seed);
             sim_cfg.base_port = sim_base_port;
             let systems = sim::systems::start(db.clone(), sim_cfg).await?;
@@ -319,8 +335,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             for a in &list {
                 println!(
                     "  {:<15} {:<20} {:<24} {}",
-                    a.role, a.login, a.password, a.name
+                    a.role,
+                    a.login,
+                    a.password.as_deref().unwrap_or("-"),
+                    a.name
                 );
+            }
+            for n in &notes {
+                println!("  {n}");
             }
             let served = running.wait().await;
             systems.shutdown().await;

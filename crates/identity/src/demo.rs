@@ -25,6 +25,9 @@ pub struct DemoPeople {
     pub company_name: String,
     pub company_credit_code: String,
     pub company_phone: String,
+    /// People of the population registry who may try signing up, as (name, ID number), in
+    /// order of preference; the first without an account is shown as the newcomer.
+    pub newcomers: Vec<(String, String)>,
 }
 
 /// One line of `haoban demo --accounts`.
@@ -32,9 +35,15 @@ pub struct DemoPeople {
 pub struct DemoAccount {
     pub role: String,
     pub login: String,
-    pub password: String,
+    /// None for the newcomer, who has no account yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
     pub name: String,
 }
+
+/// The role of the registry person without an account, shown so that a visitor can try
+/// signing up with real-name binding.
+pub const NEWCOMER: &str = "newcomer";
 
 /// City-level departments of the demo city: (code suffix, name, English name).
 const BUREAUS: &[(&str, &str, &str)] = &[
@@ -233,7 +242,8 @@ fn sign_up_err(e: SignUpError) -> anyhow::Error {
     anyhow::anyhow!("demo account: {e:?}")
 }
 
-/// The demo accounts, one per role, with their passwords.
+/// The demo accounts, one per role, with their passwords; then the newcomer, if one of the
+/// candidates has no account yet.
 pub async fn accounts(
     identity: &Identity,
     seed: u64,
@@ -256,9 +266,21 @@ pub async fn accounts(
         out.push(DemoAccount {
             role: role.to_string(),
             login,
-            password: demo_password(seed, role),
+            password: Some(demo_password(seed, role)),
             name: account.name,
         });
+    }
+    for (name, id_number) in &people.newcomers {
+        let login = id_number.to_ascii_uppercase();
+        if store::credentials(identity.db(), &login).await?.is_none() {
+            out.push(DemoAccount {
+                role: NEWCOMER.to_string(),
+                login,
+                password: None,
+                name: name.clone(),
+            });
+            break;
+        }
     }
     Ok(out)
 }
