@@ -124,9 +124,21 @@ pub struct FieldMap {
     /// For list lookups: only the records where this holds.
     #[serde(default, rename = "where")]
     pub filter: Option<Condition>,
+    /// Paths tried in order, each under a condition on the record; instead of `path`. In
+    /// conditions `"{id}"` is the subject's identifier, so "the other party" of a record
+    /// naming two people can be read whichever of them is asked about.
+    #[serde(default)]
+    pub choose: Vec<Choice>,
     /// The element's type, filled in from the catalog when the connectors are checked.
     #[serde(skip)]
     pub kind: Option<ElementType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub when: Condition,
+    pub path: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -360,6 +372,11 @@ fn check_field(c: &Catalog, l: &Lookup, f: &FieldMap) -> Result<(), String> {
     let ty = el.r#type;
     if !l.list && (f.aggregate.is_some() || f.filter.is_some()) {
         return Err("aggregate and where are for list lookups".into());
+    }
+    if !f.choose.is_empty()
+        && (!f.path.is_empty() || f.aggregate.is_some_and(|a| a != Aggregate::First))
+    {
+        return Err("choose takes the place of path, for the first record".into());
     }
     if let Some(d) = &f.date {
         date_format(d)?;

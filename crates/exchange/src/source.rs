@@ -346,7 +346,7 @@ impl Source {
             return Err(SourceError::Failed("the answer reports an error".into()));
         }
         Ok(Fetched {
-            values: map_fields(lookup, &answer, now.date_naive()),
+            values: map_fields(lookup, &answer, id, now.date_naive()),
             fetched_at: now,
             cached: false,
             not_found: false,
@@ -504,13 +504,23 @@ fn fill(v: &Value, id: &str) -> Value {
 }
 
 fn holds(c: &Condition, v: &Value) -> bool {
-    let expected = scalar_text(&c.equals);
+    holds_for(c, v, "")
+}
+
+/// `holds`, with `"{id}"` in the expected value standing for the subject's identifier.
+fn holds_for(c: &Condition, v: &Value, id: &str) -> bool {
+    let expected = scalar_text(&c.equals).map(|e| e.replace("{id}", id));
     at(v, &c.path).and_then(scalar_text) == expected
 }
 
 /// Element values from an answer, by the lookup's field maps. A field whose value is absent
 /// or does not convert gives no value rather than a wrong one.
-pub fn map_fields(lookup: &Lookup, answer: &Value, today: chrono::NaiveDate) -> Map<String, Value> {
+pub fn map_fields(
+    lookup: &Lookup,
+    answer: &Value,
+    id: &str,
+    today: chrono::NaiveDate,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let records: Vec<Value> = if lookup.list {
         list_at(answer, &lookup.record)
@@ -518,7 +528,7 @@ pub fn map_fields(lookup: &Lookup, answer: &Value, today: chrono::NaiveDate) -> 
         at(answer, &lookup.record).cloned().into_iter().collect()
     };
     for f in &lookup.fields {
-        if let Some(v) = field_value(f, answer, &records, today) {
+        if let Some(v) = field_value(f, answer, &records, id, today) {
             out.insert(f.element.clone(), v);
         }
     }
@@ -529,6 +539,7 @@ fn field_value(
     f: &FieldMap,
     answer: &Value,
     records: &[Value],
+    id: &str,
     today: chrono::NaiveDate,
 ) -> Option<Value> {
     if let Some(root_path) = f.path.strip_prefix('/') {
@@ -548,6 +559,11 @@ fn field_value(
                 .filter_map(number)
                 .sum();
             convert(f, &json!(total), today)
+        }
+        Aggregate::First if !f.choose.is_empty() => {
+            let record = chosen.first()?;
+            let arm = f.choose.iter().find(|c| holds_for(&c.when, record, id))?;
+            convert(f, at(record, &arm.path)?, today)
         }
         Aggregate::First => convert(f, at(chosen.first()?, &f.path)?, today),
     }

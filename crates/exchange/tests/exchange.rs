@@ -204,6 +204,53 @@ async fn values_come_with_their_source(engine: Engine) {
         checked >= 4,
         "only {checked} elements had an item allowing them"
     );
+
+    // The other party of a marriage record, read from either spouse's side.
+    if let (Some(spouse_id), Some(spouse_name)) =
+        (&w.citizen.spouse_id_number, &w.citizen.spouse_name)
+    {
+        let item = c
+            .items()
+            .iter()
+            .find(|i| {
+                let allowed = w.exchange.allowed(&Purpose::Item(i.code.clone())).unwrap();
+                allowed.contains(&"spouse.id_number".to_string())
+                    && allowed.contains(&"spouse.name".to_string())
+            })
+            .expect("an item declares the spouse's data")
+            .code
+            .clone();
+        let both = ["spouse.id_number".to_string(), "spouse.name".to_string()];
+        let a = w
+            .exchange
+            .query(&staff, &subject, &both, &Purpose::Item(item.clone()))
+            .await
+            .unwrap();
+        assert_eq!(
+            a.values["spouse.id_number"].value,
+            serde_json::json!(spouse_id)
+        );
+        assert_eq!(
+            a.values["spouse.name"].value,
+            serde_json::json!(spouse_name)
+        );
+        let other = Subject::Person(IdNumber::parse(spouse_id).unwrap());
+        let b = w
+            .exchange
+            .query(&staff, &other, &both, &Purpose::Item(item))
+            .await
+            .unwrap();
+        assert_eq!(
+            b.values["spouse.id_number"].value,
+            serde_json::json!(w.citizen.id_number)
+        );
+        assert_eq!(
+            b.values["spouse.name"].value,
+            serde_json::json!(w.citizen.name)
+        );
+    } else {
+        panic!("the demo citizen is married");
+    }
     w.systems.shutdown().await;
 }
 
