@@ -36,6 +36,7 @@ on_both_engines!(
     slow_and_dead_sources_are_named_and_the_circuit_opens,
     real_names_are_checked_against_the_population_registry,
     the_audit_chain_names_the_first_bad_entry,
+    vaccinations_come_from_health_for_the_child,
 );
 
 const SEED: u64 = 4343;
@@ -491,5 +492,60 @@ async fn the_audit_chain_names_the_first_bad_entry(engine: Engine) {
         audit::verify(&w.db).await.unwrap(),
         Err(Broken::Missing { seq: 2 })
     );
+    w.systems.shutdown().await;
+}
+
+async fn vaccinations_come_from_health_for_the_child(engine: Engine) {
+    let w = world(engine, Duration::from_secs(5), 30).await;
+    let staff = Requester::Staff {
+        account_id: "staff-1".into(),
+        label: "测试".into(),
+    };
+    let elements = vec![
+        "child.vaccination_doses".to_string(),
+        "child.vaccination_complete".to_string(),
+    ];
+    let vaccination_record = Purpose::Item("410100-WJ-0002".into());
+    // The health system is asked with the child's own ID number.
+    let (child_id, _) = w.citizen.children[0].clone();
+    let child = Subject::Person(IdNumber::parse(&child_id).unwrap());
+    let a = w
+        .exchange
+        .query(&staff, &child, &elements, &vaccination_record)
+        .await
+        .unwrap();
+    assert!(a.unavailable.is_empty() && a.no_record.is_empty(), "{a:?}");
+    let doses = &a.values["child.vaccination_doses"];
+    let complete = &a.values["child.vaccination_complete"];
+    assert_eq!(doses.source, "health");
+    assert_eq!(complete.source, "health");
+    // At least the two doses given at birth.
+    assert!(doses.value.as_i64().is_some_and(|n| n >= 2), "{doses:?}");
+    assert!(complete.value.is_boolean(), "{complete:?}");
+
+    // School enrolment checks whether the schedule is complete, not the doses.
+    let enrolment = Purpose::Item("410100-JY-0001".into());
+    let a = w
+        .exchange
+        .query(&staff, &child, &elements[1..], &enrolment)
+        .await
+        .unwrap();
+    assert_eq!(a.values["child.vaccination_complete"].value, complete.value);
+    let e = w
+        .exchange
+        .query(&staff, &child, &elements[..1], &enrolment)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, QueryError::NotCovered(_)), "{e:?}");
+
+    // Somebody the health system never saw born: no record, not zero doses.
+    let stranger = Subject::Person(IdNumber::parse("11010519491231002X").unwrap());
+    let a = w
+        .exchange
+        .query(&staff, &stranger, &elements, &vaccination_record)
+        .await
+        .unwrap();
+    assert!(a.values.is_empty(), "{a:?}");
+    assert_eq!(a.no_record.len(), 2, "{a:?}");
     w.systems.shutdown().await;
 }

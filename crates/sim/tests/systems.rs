@@ -43,6 +43,7 @@ on_both_engines!(
     bearer_tokens_are_issued_and_expire,
     paging_returns_every_row_exactly_once,
     knobs_slow_break_and_stop_a_system,
+    vaccination_records_follow_the_national_schedule,
 );
 
 const PERSONS: u64 = 2500;
@@ -1821,6 +1822,167 @@ async fn knobs_slow_break_and_stop_a_system(engine: Engine) {
             .status(),
         200
     );
+    running.shutdown().await;
+}
+
+/// The national immunization programme's schedule for children (2021 edition), written out
+/// again here so the test does not trust the system's own table: code, dose ages in months.
+const SCHEDULE: &[(&str, &[u32])] = &[
+    ("HepB", &[0, 1, 6]),
+    ("BCG", &[0]),
+    ("IPV", &[2, 3]),
+    ("bOPV", &[4, 48]),
+    ("DTaP", &[3, 4, 5, 18]),
+    ("DT", &[72]),
+    ("MMR", &[8, 18]),
+    ("JE-L", &[8, 24]),
+    ("MPSV-A", &[6, 9]),
+    ("MPSV-AC", &[36, 72]),
+    ("HepA-L", &[18]),
+];
+
+/// Checks one child's vaccination answer against the schedule; whether it is complete.
+fn check_vaccinations(v: &Value, child: &str, born: &str, hospital: &str) -> bool {
+    let born = NaiveDate::parse_from_str(born, "%Y-%m-%d").unwrap();
+    let due_by: Vec<(&str, u32, NaiveDate)> = SCHEDULE
+        .iter()
+        .flat_map(|&(code, ages)| {
+            ages.iter().enumerate().map(move |(i, &m)| {
+                let due = born.checked_add_months(chrono::Months::new(m)).unwrap();
+                (code, i as u32 + 1, due)
+            })
+        })
+        .filter(|d| d.2 <= sim::AS_OF)
+        .collect();
+    let doses = v["result"].as_array().unwrap();
+    assert_eq!(v["total"], doses.len(), "{child}");
+    let mut seen = HashSet::new();
+    let mut last = i64::MIN;
+    for d in doses {
+        assert_eq!(d["childIdNumber"], child);
+        let code = d["vaccineCode"].as_str().unwrap();
+        let no = d["doseNo"].as_u64().unwrap() as u32;
+        assert!(
+            seen.insert((code.to_string(), no)),
+            "{child}: {code} {no} twice"
+        );
+        let &(_, _, due) = due_by
+            .iter()
+            .find(|x| x.0 == code && x.1 == no)
+            .unwrap_or_else(|| panic!("{child}: {code} dose {no} is not due by the as-of day"));
+        let given = d["vaccinationTime"].as_i64().unwrap();
+        let latest = (due + chrono::Days::new(6)).min(sim::AS_OF);
+        assert!(
+            (epoch_ms(&due.to_string())..=epoch_ms(&latest.to_string())).contains(&given),
+            "{child}: {code} {no} given {given}, due {due}"
+        );
+        assert!(given >= last, "{child}: not in the order given");
+        last = given;
+        assert!(!d["vaccineName"].as_str().unwrap().is_empty());
+        let clinic = d["clinicName"].as_str().unwrap();
+        if due == born {
+            assert_eq!(
+                clinic, hospital,
+                "{child}: birth doses at the birth hospital"
+            );
+        } else {
+            assert!(clinic.ends_with("预防接种门诊"), "{child}: {clinic}");
+        }
+    }
+    // The birth doses are never missed.
+    assert!(seen.contains(&("HepB".to_string(), 1)) && seen.contains(&("BCG".to_string(), 1)));
+    let complete = doses.len() == due_by.len();
+    assert_eq!(v["complete"], complete, "{child}");
+    complete
+}
+
+async fn vaccination_records_follow_the_national_schedule(engine: Engine) {
+    let db = city(engine).await;
+    let running = start(&db, SystemsConfig::new(SEED)).await;
+    let c = Caller::new();
+    let health = sys(&running, "health");
+    let born = |id: String| {
+        let db = db.clone();
+        async move {
+            let row = texts_for(
+                &db,
+                "SELECT born_on || '|' || hospital FROM health_births WHERE child_id = $1",
+                &id,
+            )
+            .await;
+            let (b, h) = row[0].split_once('|').unwrap();
+            (b.to_string(), h.to_string())
+        }
+    };
+
+    // A child old enough for the whole schedule: every dose due, the same answer twice.
+    let child = text(
+        &db,
+        "SELECT child_id FROM health_births WHERE born_on <= '2018-06-30' ORDER BY child_id",
+    )
+    .await;
+    let (b, h) = born(child.clone()).await;
+    let path = format!("/api/vaccinations?childIdNumber={child}");
+    let (st, v) = c.get_json(health, &path).await;
+    assert_eq!(st, 200);
+    check_vaccinations(&v, &child, &b, &h);
+    let slots: usize = SCHEDULE.iter().map(|s| s.1.len()).sum();
+    assert!(v["total"].as_u64().unwrap() as usize >= slots - 3, "{v}");
+    let (_, again) = c.get_json(health, &path).await;
+    assert_eq!(again, v);
+
+    // The youngest children: only what has fallen due.
+    let young = texts(
+        &db,
+        "SELECT child_id FROM health_births ORDER BY born_on DESC, child_id LIMIT 5",
+    )
+    .await;
+    for id in young {
+        let (b, h) = born(id.clone()).await;
+        let (_, v) = c
+            .get_json(health, &format!("/api/vaccinations?childIdNumber={id}"))
+            .await;
+        check_vaccinations(&v, &id, &b, &h);
+    }
+
+    // Among school-age children, some have missed a dose and most have not.
+    let older = texts(
+        &db,
+        "SELECT child_id FROM health_births WHERE born_on <= '2019-06-30' ORDER BY child_id LIMIT 40",
+    )
+    .await;
+    assert_eq!(older.len(), 40);
+    let mut complete = 0;
+    for id in &older {
+        let (b, h) = born(id.clone()).await;
+        let (_, v) = c
+            .get_json(health, &format!("/api/vaccinations?childIdNumber={id}"))
+            .await;
+        complete += usize::from(check_vaccinations(&v, id, &b, &h));
+    }
+    assert!((5..40).contains(&complete), "{complete} of 40 complete");
+
+    // Unknown child: the vendor's empty answer; a malformed number: its 400.
+    let (st, v) = c
+        .get_json(
+            health,
+            &format!("/api/vaccinations?childIdNumber={}", stranger()),
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(v, json!({"result": [], "total": 0}));
+    let mut forged = stranger();
+    let check = forged.pop().unwrap();
+    forged.push(if check == '0' { '1' } else { '0' });
+    let (st, v) = c
+        .get_json(health, &format!("/api/vaccinations?childIdNumber={forged}"))
+        .await;
+    assert_eq!(
+        (st.as_u16(), v["errorCode"].as_str()),
+        (400, Some("INVALID_PARAMETER"))
+    );
+    let (st, _) = c.get_json(health, "/api/vaccinations").await;
+    assert_eq!(st, 400);
     running.shutdown().await;
 }
 

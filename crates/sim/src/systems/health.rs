@@ -1,7 +1,9 @@
-//! `health`, 卫健出生医学证明系统: birth medical certificates by child or by mother.
+//! `health`, 卫健出生医学证明系统: birth medical certificates by child or by mother, and a
+//! child's vaccination record.
 //! OAuth2 client credentials (`POST /oauth/token`, form-encoded) then `Authorization: Bearer`;
 //! camelCase; dates as epoch milliseconds; `{"result":[…],"total":n}`; offset/limit paging.
-//! Nothing on record is HTTP 200 with an empty result and total 0.
+//! Nothing on record is HTTP 200 with an empty result and total 0. Vaccination records carry
+//! `complete` beside the result: whether every dose due so far was given.
 
 use std::collections::HashMap;
 
@@ -14,6 +16,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::auth::Scheme;
+use super::immunization;
 use super::queries::{self, Birth};
 use super::wire::{self, Dates};
 use super::{Ctx, Format, Spec};
@@ -35,6 +38,7 @@ pub(super) static SPEC: Spec = Spec {
         "POST /oauth/token  grant_type=client_credentials&client_id=…&client_secret=…",
         "GET /api/birth-certificates?childIdNumber=<ID number>",
         "GET /api/birth-certificates?motherIdNumber=<ID number>&offset=0&limit=20",
+        "GET /api/vaccinations?childIdNumber=<ID number>",
     ],
     error,
     routes,
@@ -59,6 +63,7 @@ fn error(status: StatusCode, msg: &str) -> Response {
 fn routes(ctx: Ctx) -> (Router, Router) {
     let guarded = Router::new()
         .route("/api/birth-certificates", get(certificates))
+        .route("/api/vaccinations", get(vaccinations))
         .with_state(ctx.clone());
     let open = Router::new()
         .route("/oauth/token", post(token))
@@ -153,6 +158,45 @@ async fn certificates(State(ctx): State<Ctx>, uri: Uri) -> Result<Response, Resp
     Ok(Json(json!({
         "result": rows.iter().map(certificate).collect::<Vec<_>>(),
         "total": total,
+    }))
+    .into_response())
+}
+
+/// A child's vaccination record as of the day the registries were extracted. A child without
+/// a birth certificate here is unknown to this system.
+async fn vaccinations(State(ctx): State<Ctx>, uri: Uri) -> Result<Response, Response> {
+    let bad = |m: String| error(StatusCode::BAD_REQUEST, &m);
+    let p = wire::params(&uri).map_err(bad)?;
+    let child = wire::required(&p, "childIdNumber").map_err(bad)?;
+    let id = wire::id_number(child).map_err(bad)?;
+    let births = queries::births_of_child(&ctx.db, &id)
+        .await
+        .map_err(|e| wire::db_failed(&SPEC, e))?;
+    let Some(b) = births.first() else {
+        return Ok(Json(json!({ "result": [], "total": 0 })).into_response());
+    };
+    let Ok(born) = chrono::NaiveDate::parse_from_str(&b.born_on, "%Y-%m-%d") else {
+        return Err(error(StatusCode::INTERNAL_SERVER_ERROR, "出生日期格式错误"));
+    };
+    let r = immunization::record(&b.child_id, born, &b.hospital, crate::AS_OF);
+    let result: Vec<Value> = r
+        .doses
+        .iter()
+        .map(|d| {
+            json!({
+                "childIdNumber": b.child_id,
+                "vaccineCode": d.code,
+                "vaccineName": d.name,
+                "doseNo": d.dose_no,
+                "vaccinationTime": DATES.json(&d.given_on.format("%Y-%m-%d").to_string()),
+                "clinicName": d.clinic,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "result": result,
+        "total": result.len(),
+        "complete": r.complete,
     }))
     .into_response())
 }

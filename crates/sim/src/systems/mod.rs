@@ -26,6 +26,7 @@
 //! description, with examples, is `docs/simulated-departments.md`.
 
 mod auth;
+mod immunization;
 mod knobs;
 mod net;
 mod queries;
