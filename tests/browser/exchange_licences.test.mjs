@@ -98,8 +98,9 @@ test("a licence verified by its QR page in another browser shows its revocation 
   const page = await holder.newPage();
   await signIn(page, citizen);
 
-  // The wallet, then the marriage certificate's own page with its QR code.
-  await page.goto(`${server.base}/licences`);
+  // The wallet from the navigation, then the marriage certificate's own page with its QR code.
+  await page.click("[data-testid=nav-wallet]");
+  await page.waitForURL(/\/licences$/);
   await page.waitForSelector("[data-testid=wallet]");
   const cards = await page.locator("[data-testid=licence-card]").count();
   assert.ok(cards >= 3, `licences in the wallet: ${cards}`);
