@@ -10,10 +10,13 @@ use identity::{Account, ApiCaller, Holder, Identity, SignedIn};
 use kernel::{ApiJson, Msg, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use web::{Ctx, Shell};
 
 use crate::audit;
-use crate::query::{Exchange, Purpose, QueryError, Requester, Subject};
+use crate::query::{
+    Answer, Exchange, Provided, Purpose, QueryError, Requester, Subject, Unavailable,
+};
 
 pub const TEMPLATES: &[(&str, &str)] = &[(
     "exchange/accesses.html",
@@ -68,8 +71,8 @@ fn own_subject(a: &Account) -> Option<(&'static str, String)> {
     }
 }
 
-#[derive(Deserialize)]
-struct QueryBody {
+#[derive(Deserialize, ToSchema)]
+pub struct QueryBody {
     /// A resident ID number or a credit code.
     subject: String,
     elements: Vec<String>,
@@ -112,6 +115,15 @@ fn problem(e: QueryError) -> Problem {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/exchange/query", tag = "exchange",
+    request_body(content = QueryBody, description = "Data elements about a subject, for the purpose of a service item"),
+    responses(
+        (status = 200, body = Answer, description = "each value with its provenance; unavailable sources and elements without a record named"),
+        (status = 400, description = "bad subject or element list, problem+json"),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "the subject is not the caller's own (`not_yours`) or the item's declared needs do not cover the elements (`purpose_does_not_cover`)"),
+        (status = 422, description = "no such service item (`unknown_purpose`)")),
+    security(("bearer" = [])))]
 async fn query(
     State(s): State<ExchangeState>,
     ApiCaller(account): ApiCaller,
@@ -147,8 +159,8 @@ async fn query(
 }
 
 /// One access as the person concerned sees it.
-#[derive(Serialize)]
-struct AccessLine {
+#[derive(Serialize, ToSchema)]
+pub struct AccessLine {
     seq: i64,
     at: String,
     who: String,
@@ -209,9 +221,20 @@ fn local_time(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// The caller's access log, the newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AccessLog {
+    pub accesses: Vec<AccessLine>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me/data-accesses", tag = "exchange",
+    responses(
+        (status = 200, body = AccessLog, description = "who looked at the caller's data, for what, and what came of it; empty for staff"),
+        (status = 401, description = "no valid token")),
+    security(("bearer" = [])))]
 async fn my_accesses(State(s): State<ExchangeState>, ApiCaller(account): ApiCaller) -> Response {
     match lines(&s, &account).await {
-        Ok(l) => Json(json!({ "accesses": l })).into_response(),
+        Ok(accesses) => Json(AccessLog { accesses }).into_response(),
         Err(p) => p.into_response(),
     }
 }
@@ -228,3 +251,11 @@ async fn accesses_page(
         Err(p) => p.into_response(),
     }
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(query, my_accesses),
+    components(schemas(QueryBody, Answer, Provided, Unavailable, AccessLog, AccessLine)),
+    tags((name = "exchange", description = "Data shared between departments, by purpose, and each person's log of accesses to their data"))
+)]
+pub struct ExchangeApi;

@@ -107,8 +107,9 @@ impl Requester {
 }
 
 /// A value with its provenance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Provided {
+    #[schema(value_type = Object)]
     pub value: Value,
     pub source: String,
     pub source_name: String,
@@ -116,7 +117,7 @@ pub struct Provided {
     pub cached: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unavailable {
     pub source: String,
     pub source_name: String,
@@ -124,7 +125,7 @@ pub struct Unavailable {
     pub elements: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Answer {
     pub values: BTreeMap<String, Provided>,
     /// Sources that did not answer in time or failed; their elements are missing.

@@ -443,7 +443,7 @@ pub async fn verify(quick: bool, demo_dir: &str) -> anyhow::Result<serde_json::V
 }
 
 /// `haoban bench import`: licences imported from CSV per second (parse, check, sign, store,
-/// one transaction per licence), beside raw signatures per second with the same key type in
+/// committed in batches), beside raw signatures per second with the same key type in
 /// the same run, on a fresh SQLite database.
 pub async fn import(quick: bool, demo_dir: &str) -> anyhow::Result<serde_json::Value> {
     let rows: u32 = if quick { 2_000 } else { 20_000 };

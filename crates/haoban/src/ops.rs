@@ -123,6 +123,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = OpsApi::openapi();
     doc.merge(identity::IdentityApi::openapi());
     doc.merge(catalog::http::CatalogApi::openapi());
+    doc.merge(exchange::http::ExchangeApi::openapi());
+    doc.merge(licences::http::LicencesApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

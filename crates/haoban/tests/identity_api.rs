@@ -44,6 +44,43 @@ async fn operations_endpoints(s: TestServer) {
     for path in ["/api/v1/citizens", "/api/v1/sessions", "/api/v1/me"] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
+    for (method, path) in [
+        ("post", "/api/v1/exchange/query"),
+        ("get", "/api/v1/me/data-accesses"),
+        ("get", "/api/v1/licences"),
+        ("post", "/api/v1/licences"),
+        ("get", "/api/v1/licences/{id}"),
+        ("post", "/api/v1/licences/{id}/revoke"),
+        ("post", "/api/v1/licences/{id}/cancel"),
+        ("post", "/api/v1/licences/verify"),
+        ("get", "/api/v1/licences/keys"),
+        ("post", "/api/v1/licences/keys/rotate"),
+    ] {
+        assert!(
+            doc["paths"][path].get(method).is_some(),
+            "{method} {path} documented"
+        );
+    }
+    // Every schema an operation refers to is in the document.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc["paths"].to_string();
+    for name in text.split("#/components/schemas/").skip(1) {
+        let name = name.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "schema {name} defined");
+    }
+    for name in [
+        "Answer",
+        "Provided",
+        "Unavailable",
+        "LicenceView",
+        "VerifyAnswer",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} defined");
+    }
+    let query = &doc["paths"]["/api/v1/exchange/query"]["post"]["responses"];
+    for code in ["200", "400", "401", "403", "422"] {
+        assert!(query.get(code).is_some(), "exchange query answers {code}");
+    }
     let docs = c
         .get(s.url("/api/v1/docs"))
         .send()

@@ -638,3 +638,105 @@ async fn csv_import_reports_bad_rows_body(s: TestServer) {
     );
     s.stop().await;
 }
+
+both_engines!(csv_import_in_batches, csv_import_in_batches_body);
+
+/// A CSV file of `rows` licences of two types, with a bad holder number every 300th row.
+fn batch_csv(rows: usize, holder: &str) -> (String, Vec<u64>) {
+    let mut csv = String::from("type,holder_number,holder_name,person.name,spouse.name\n");
+    let mut bad = Vec::new();
+    for i in 0..rows {
+        if i % 300 == 5 {
+            csv.push_str("marriage_certificate,41010519850615001,坏号码,甲,乙\n");
+            bad.push(i as u64 + 2);
+        } else if i % 2 == 0 {
+            csv.push_str(&format!(
+                "marriage_certificate,{holder},甲{i},甲{i},乙{i}\n"
+            ));
+        } else {
+            csv.push_str(&format!("birth_certificate,{holder},己{i},,\n"));
+        }
+    }
+    (csv, bad)
+}
+
+async fn serials_by_group(s: &TestServer) -> std::collections::BTreeMap<String, Vec<u64>> {
+    let ids: Vec<(String,)> =
+        kernel::with_db!(&s.db, pool => sqlx::query_as("SELECT id FROM licences")
+        .fetch_all(pool).await)
+        .unwrap();
+    let mut groups = std::collections::BTreeMap::<String, Vec<u64>>::new();
+    for (id,) in ids {
+        let id = licences::LicenceId::parse(&id).unwrap();
+        groups
+            .entry(format!("{}/{}", id.type_code(), id.issuer()))
+            .or_default()
+            .push(id.serial());
+    }
+    for serials in groups.values_mut() {
+        serials.sort_unstable();
+    }
+    groups
+}
+
+/// Imports larger than a batch, two at once and beside single issues: every good row once,
+/// bad rows by line, and each type's serial numbers unique and without gaps. A batch that
+/// fails stores nothing and gives no serial number away.
+async fn csv_import_in_batches_body(s: TestServer) {
+    let fixture =
+        catalog::Catalog::load_dir(std::path::Path::new(&common::fixture_catalog())).unwrap();
+    let lib = licences::Licences::new(s.db.clone());
+    let rows = licences::import::BATCH * 2 + 7;
+    let (csv_a, bad) = batch_csv(rows, &id_number(41));
+    let (csv_b, _) = batch_csv(rows, &id_number(42));
+    let single = licences::NewLicence {
+        type_code: "marriage_certificate".into(),
+        holder_number: id_number(43),
+        holder_name: "单张".into(),
+        ..Default::default()
+    };
+    let singles = async {
+        for _ in 0..5 {
+            lib.issue(&fixture, &single, "test").await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    let (a, b, ()) = tokio::join!(
+        licences::import::import(&lib, &fixture, csv_a.as_bytes(), "import"),
+        licences::import::import(&lib, &fixture, csv_b.as_bytes(), "import"),
+        singles,
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    for report in [&a, &b] {
+        assert_eq!(report.imported as usize, rows - bad.len());
+        let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, bad);
+    }
+    let total = a.imported + b.imported + 5;
+    assert_eq!(s.count("licences").await, total as i64);
+    let groups = serials_by_group(&s).await;
+    assert_eq!(groups.len(), 2, "{:?}", groups.keys());
+    for (group, serials) in &groups {
+        let expected: Vec<u64> = (1..=serials.len() as u64).collect();
+        assert!(
+            *serials == expected,
+            "{group}: serials not 1..={}",
+            serials.len()
+        );
+    }
+
+    // Wind a counter back so that a batch collides with a stored licence.
+    kernel::with_db!(&s.db, pool => sqlx::query(
+        "UPDATE licence_serials SET next_serial = 1 WHERE type_code = '1102'")
+        .execute(pool).await.map(|_| ()))
+    .unwrap();
+    let news = vec![single.clone(), single.clone(), single];
+    assert!(lib.issue_many(&fixture, &news, "test").await.is_err());
+    assert_eq!(s.count("licences").await, total as i64);
+    let next: (i64,) = kernel::with_db!(&s.db, pool => sqlx::query_as(
+        "SELECT next_serial FROM licence_serials WHERE type_code = '1102'")
+        .fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(next.0, 1, "the failed batch gave no serial away");
+    s.stop().await;
+}

@@ -22,13 +22,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use identity::{Account, ApiCaller, Identity, Role};
 use kernel::{ApiJson, FieldError, Msg, Problem};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 use web::Shell;
 
 use crate::canonical::public_fields;
 use crate::domain::{Licence, Verdict};
 use crate::service::{IssueError, Licences, NewLicence, holder_of};
 use crate::sign::Algorithm;
+use crate::store::KeyInfo;
 
 #[derive(Clone)]
 pub struct LicencesState {
@@ -60,7 +61,7 @@ pub fn routes(state: LicencesState) -> Router {
 }
 
 /// A licence as shown: the holder's number and sensitive fields masked.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LicenceView {
     pub id: String,
     #[serde(rename = "type")]
@@ -84,7 +85,7 @@ pub struct LicenceView {
     pub payload: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HolderView {
     pub kind: String,
     pub name: String,
@@ -157,18 +158,51 @@ async fn may_act_for(
         .any(|c| c == issuer))
 }
 
-#[derive(Deserialize)]
-struct IssueRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct IssueRequest {
+    /// The licence type's code in the catalog.
     #[serde(rename = "type")]
     type_code: String,
+    /// ID number for a person, credit code for a company.
     holder_number: String,
     holder_name: String,
+    /// Printed fields by data element code; each must be one the type prints.
     #[serde(default)]
     fields: BTreeMap<String, String>,
+    /// Default: the day of issue.
     valid_from: Option<NaiveDate>,
+    /// Default: from the type's validity; none when permanent.
     valid_until: Option<NaiveDate>,
 }
 
+/// The caller's licences.
+#[derive(Serialize, ToSchema)]
+pub struct LicenceList {
+    pub total: usize,
+    pub licences: Vec<LicenceView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub keys: Vec<KeyInfo>,
+}
+
+/// A message in Chinese and English.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Message {
+    zh: String,
+    en: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/licences", tag = "licences",
+    request_body(content = IssueRequest, description = "A new licence; the type's definition decides the issuer, the holder's kind and which fields may be printed"),
+    responses(
+        (status = 201, body = LicenceView, description = "issued and signed"),
+        (status = 400, description = "invalid body or field, problem+json"),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "the caller issues nothing for the type's department")),
+    security(("bearer" = [])))]
 async fn issue(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
@@ -203,12 +237,21 @@ async fn issue(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/licences", tag = "licences",
+    responses(
+        (status = 200, body = LicenceList, description = "the caller's own licences, the newest first; none for staff"),
+        (status = 401, description = "no valid token")),
+    security(("bearer" = [])))]
 async fn list(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
 ) -> Result<Response, Problem> {
     let Some((kind, number)) = holder_of(&caller) else {
-        return Ok(axum::Json(json!({"licences": [], "total": 0})).into_response());
+        return Ok(axum::Json(LicenceList {
+            total: 0,
+            licences: Vec::new(),
+        })
+        .into_response());
     };
     let list = s
         .licences
@@ -217,7 +260,11 @@ async fn list(
         .map_err(internal)?;
     let today = today();
     let views: Vec<LicenceView> = list.iter().map(|l| view(l, standing(l, today))).collect();
-    Ok(axum::Json(json!({"total": views.len(), "licences": views})).into_response())
+    Ok(axum::Json(LicenceList {
+        total: views.len(),
+        licences: views,
+    })
+    .into_response())
 }
 
 /// The stored state and period, without checking the signature (lists).
@@ -243,6 +290,13 @@ async fn visible(s: &LicencesState, caller: &Account, id: &str) -> Result<Licenc
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/licences/{id}", tag = "licences",
+    params(("id" = String, Path, description = "the licence's identifier")),
+    responses(
+        (status = 200, body = LicenceView, description = "the licence, with the verdict of verifying it now"),
+        (status = 401, description = "no valid token"),
+        (status = 404, description = "no such licence, or neither the caller's nor one of a department they issue for")),
+    security(("bearer" = [])))]
 async fn one(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
@@ -258,11 +312,22 @@ async fn one(
     Ok(axum::Json(view(&l, v)).into_response())
 }
 
-#[derive(Deserialize)]
-struct ReasonRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonRequest {
+    /// At most 500 characters.
     reason: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/licences/{id}/revoke", tag = "licences",
+    params(("id" = String, Path, description = "the licence's identifier")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, body = LicenceView, description = "revoked (撤销)"),
+        (status = 400, description = "invalid body or missing reason, problem+json"),
+        (status = 401, description = "no valid token"),
+        (status = 404, description = "no such licence of a department the caller issues for"),
+        (status = 409, description = "already revoked or cancelled")),
+    security(("bearer" = [])))]
 async fn revoke(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
@@ -272,6 +337,16 @@ async fn revoke(
     change_state(s, caller, id, req, true).await
 }
 
+#[utoipa::path(post, path = "/api/v1/licences/{id}/cancel", tag = "licences",
+    params(("id" = String, Path, description = "the licence's identifier")),
+    request_body = ReasonRequest,
+    responses(
+        (status = 200, body = LicenceView, description = "cancelled (注销)"),
+        (status = 400, description = "invalid body or missing reason, problem+json"),
+        (status = 401, description = "no valid token"),
+        (status = 404, description = "no such licence of a department the caller issues for"),
+        (status = 409, description = "already revoked or cancelled")),
+    security(("bearer" = [])))]
 async fn cancel(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
@@ -331,19 +406,27 @@ async fn change_state(
     Ok(axum::Json(view(&l, standing(&l, today()))).into_response())
 }
 
-#[derive(Deserialize)]
-struct VerifyRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct VerifyRequest {
     payload: String,
 }
 
-#[derive(Serialize)]
-struct VerifyAnswer {
+#[derive(Serialize, ToSchema)]
+pub struct VerifyAnswer {
+    /// The verdict's code, e.g. `valid`, `revoked`, `tampered`.
     result: &'static str,
     valid: bool,
+    #[schema(value_type = Message)]
     message: Msg,
+    /// The register's copy, when it holds the licence.
     licence: Option<LicenceView>,
 }
 
+#[utoipa::path(post, path = "/api/v1/licences/verify", tag = "licences",
+    request_body(content = VerifyRequest, description = "A QR code's content, or the URL carrying it; no sign-in"),
+    responses(
+        (status = 200, body = VerifyAnswer, description = "the verdict: signature, register copy, revocation and validity period"),
+        (status = 400, description = "invalid body or payload too long, problem+json")))]
 async fn verify(
     State(s): State<LicencesState>,
     ApiJson(req): ApiJson<VerifyRequest>,
@@ -368,16 +451,27 @@ async fn verify(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/licences/keys", tag = "licences",
+    responses((status = 200, body = KeyList, description = "every signing key's public half, active and retired, for offline verifiers")))]
 async fn keys(State(s): State<LicencesState>) -> Result<Response, Problem> {
     let keys = s.licences.keys().await.map_err(internal)?;
-    Ok(axum::Json(json!({"keys": keys})).into_response())
+    Ok(axum::Json(KeyList { keys }).into_response())
 }
 
-#[derive(Deserialize)]
-struct RotateRequest {
+#[derive(Deserialize, ToSchema)]
+pub struct RotateRequest {
+    /// `Ed25519` or `SM2-SM3`; default: the algorithm the platform signs with.
     algorithm: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/licences/keys/rotate", tag = "licences",
+    request_body = RotateRequest,
+    responses(
+        (status = 201, body = KeyInfo, description = "the new active key; older keys still verify"),
+        (status = 400, description = "invalid body or unknown algorithm, problem+json"),
+        (status = 401, description = "no valid token"),
+        (status = 403, description = "not a platform administrator")),
+    security(("bearer" = [])))]
 async fn rotate(
     State(s): State<LicencesState>,
     ApiCaller(caller): ApiCaller,
@@ -402,3 +496,11 @@ async fn rotate(
     let key = s.licences.rotate(alg).await.map_err(internal)?;
     Ok((StatusCode::CREATED, axum::Json(key)).into_response())
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(issue, list, one, revoke, cancel, verify, keys, rotate),
+    components(schemas(IssueRequest, LicenceView, HolderView, LicenceList, ReasonRequest, VerifyRequest, VerifyAnswer, Message, KeyList, KeyInfo, RotateRequest)),
+    tags((name = "licences", description = "E-licences: issue, revoke and cancel, the holder's own, and verification by anyone"))
+)]
+pub struct LicencesApi;

@@ -12,8 +12,10 @@
 //! | `valid_until`   | no       | `YYYY-MM-DD`; empty: from the type's validity |
 //! | any element code, e.g. `person.name` | no | a printed field; empty cells are left out |
 //!
-//! Each good row is issued and signed at once; a bad row is reported with its line number
-//! and every reason, and the rest are imported.
+//! Good rows are issued and signed in batches of [`BATCH`], each batch in one transaction
+//! with its serial numbers, so an interrupted import leaves whole batches and no gaps in the
+//! numbering. A bad row is reported with its line number and every reason, and the rest are
+//! imported.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -21,7 +23,7 @@ use std::io::Read;
 use catalog::Catalog;
 use serde::Serialize;
 
-use crate::service::{IssueError, Licences, NewLicence};
+use crate::service::{Licences, NewLicence};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -36,6 +38,10 @@ pub struct Rejected {
     pub reasons: Vec<String>,
 }
 
+/// Rows per transaction: enough to spread the cost of a durable commit, few enough that
+/// other issuers of the same type wait only briefly for the serial counter.
+pub const BATCH: usize = 500;
+
 const FIXED: &[&str] = &[
     "type",
     "holder_number",
@@ -43,6 +49,38 @@ const FIXED: &[&str] = &[
     "valid_from",
     "valid_until",
 ];
+
+fn describe(errors: &[kernel::FieldError]) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| format!("{}: {} / {}", e.field, e.message.zh, e.message.en))
+        .collect()
+}
+
+/// Issues the pending rows in one transaction.
+async fn flush(
+    licences: &Licences,
+    catalog: &Catalog,
+    issued_by: &str,
+    pending: &mut Vec<(u64, NewLicence)>,
+    report: &mut ImportReport,
+) -> Result<(), sqlx::Error> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let (lines, news): (Vec<u64>, Vec<NewLicence>) = pending.drain(..).unzip();
+    let issued = licences.issue_many(catalog, &news, issued_by).await?;
+    for (line, r) in lines.into_iter().zip(issued) {
+        match r {
+            Ok(_) => report.imported += 1,
+            Err(errors) => report.rejected.push(Rejected {
+                line,
+                reasons: describe(&errors),
+            }),
+        }
+    }
+    Ok(())
+}
 
 fn date(cell: Option<&str>, column: &str, reasons: &mut Vec<String>) -> Option<chrono::NaiveDate> {
     let cell = cell.map(str::trim).filter(|c| !c.is_empty())?;
@@ -86,6 +124,7 @@ pub async fn import<R: Read>(
         );
     }
     let mut report = ImportReport::default();
+    let mut pending: Vec<(u64, NewLicence)> = Vec::with_capacity(BATCH);
     let mut record = csv::StringRecord::new();
     loop {
         let line_before = reader.position().line();
@@ -94,6 +133,8 @@ pub async fn import<R: Read>(
             Ok(true) => {}
             Err(e) => {
                 if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    // What was read before is kept, as when each row was its own transaction.
+                    flush(licences, catalog, issued_by, &mut pending, &mut report).await?;
                     return Err(e.into());
                 }
                 let line = e.position().map_or(line_before, |p| p.line());
@@ -124,28 +165,20 @@ pub async fn import<R: Read>(
             valid_until,
         };
         if let Err(errors) = Licences::check(catalog, &new, chrono::Utc::now().date_naive()) {
-            reasons.extend(
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {} / {}", e.field, e.message.zh, e.message.en)),
-            );
+            reasons.extend(describe(&errors));
         }
         if !reasons.is_empty() {
             report.rejected.push(Rejected { line, reasons });
             continue;
         }
-        match licences.issue(catalog, &new, issued_by).await {
-            Ok(_) => report.imported += 1,
-            Err(IssueError::Invalid(errors)) => report.rejected.push(Rejected {
-                line,
-                reasons: errors
-                    .iter()
-                    .map(|e| format!("{}: {} / {}", e.field, e.message.zh, e.message.en))
-                    .collect(),
-            }),
-            Err(IssueError::Db(e)) => return Err(e.into()),
+        pending.push((line, new));
+        if pending.len() >= BATCH {
+            flush(licences, catalog, issued_by, &mut pending, &mut report).await?;
         }
     }
+    flush(licences, catalog, issued_by, &mut pending, &mut report).await?;
+    // A row rejected when its batch was issued is reported after later bad rows.
+    report.rejected.sort_by_key(|r| r.line);
     tracing::info!(
         imported = report.imported,
         rejected = report.rejected.len(),

@@ -86,6 +86,50 @@ pub fn holder_of(account: &identity::Account) -> Option<(HolderKind, String)> {
     }
 }
 
+/// A checked licence, numbered and signed.
+fn build(
+    catalog: &Catalog,
+    new: &NewLicence,
+    (t, holder, valid_from, valid_until): (&LicenceType, Holder, NaiveDate, Option<NaiveDate>),
+    serial: u64,
+    key: &KeyPair,
+    now: DateTime<Utc>,
+    issued_by: &str,
+) -> Licence {
+    let issuer = issuer_code(&t.issuer);
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let mut licence = Licence {
+        id: LicenceId::new(&t.type_code, &issuer, serial, 1),
+        type_code: t.code.clone(),
+        type_name: t.name.clone(),
+        issuer: t.issuer.clone(),
+        issuer_name: catalog
+            .department(&t.issuer)
+            .map_or_else(|| t.issuer.clone(), |d| d.name.clone()),
+        holder,
+        // To the second, as the canonical encoding has it.
+        issued_at: DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now),
+        valid_from,
+        valid_until,
+        fields: new
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.trim().to_string()))
+            .collect(),
+        salt: hex::encode(salt),
+        kid: key.kid.clone(),
+        algorithm: key.algorithm(),
+        signature: Vec::new(),
+        state: State::Valid,
+        state_reason: None,
+        state_changed_at: None,
+        issued_by: issued_by.to_string(),
+    };
+    licence.signature = key.sign(&licence.canonical());
+    licence
+}
+
 impl Licences {
     /// Signs with Ed25519.
     pub fn new(db: Db) -> Licences {
@@ -256,41 +300,12 @@ impl Licences {
         issued_by: &str,
     ) -> Result<Licence, IssueError> {
         let now = Utc::now();
-        let (t, holder, valid_from, valid_until) =
+        let checked =
             Licences::check(catalog, new, now.date_naive()).map_err(IssueError::Invalid)?;
         let key = self.signing_key().await?;
-        let issuer = issuer_code(&t.issuer);
-        let serial = store::next_serial(&self.db, &t.type_code, issuer.as_str()).await?;
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        let mut licence = Licence {
-            id: LicenceId::new(&t.type_code, &issuer, serial, 1),
-            type_code: t.code.clone(),
-            type_name: t.name.clone(),
-            issuer: t.issuer.clone(),
-            issuer_name: catalog
-                .department(&t.issuer)
-                .map_or_else(|| t.issuer.clone(), |d| d.name.clone()),
-            holder,
-            // To the second, as the canonical encoding has it.
-            issued_at: DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now),
-            valid_from,
-            valid_until,
-            fields: new
-                .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), v.trim().to_string()))
-                .collect(),
-            salt: hex::encode(salt),
-            kid: key.kid.clone(),
-            algorithm: key.algorithm(),
-            signature: Vec::new(),
-            state: State::Valid,
-            state_reason: None,
-            state_changed_at: None,
-            issued_by: issued_by.to_string(),
-        };
-        licence.signature = key.sign(&licence.canonical());
+        let issuer = issuer_code(&checked.0.issuer);
+        let serial = store::next_serial(&self.db, &checked.0.type_code, issuer.as_str()).await?;
+        let licence = build(catalog, new, checked, serial, &key, now, issued_by);
         store::insert(&self.db, &licence).await?;
         tracing::info!(
             licence = %licence.id,
@@ -300,6 +315,66 @@ impl Licences {
             "licence issued"
         );
         Ok(licence)
+    }
+
+    /// Issues many licences in one transaction: all of the acceptable ones are stored, or
+    /// none. Answers, in the order given, each licence or why it is not acceptable.
+    ///
+    /// Serial numbers are taken in the same transaction, so a failure gives none away; the
+    /// counters are locked in key order, so concurrent batches cannot deadlock.
+    pub async fn issue_many(
+        &self,
+        catalog: &Catalog,
+        news: &[NewLicence],
+        issued_by: &str,
+    ) -> Result<Vec<Result<Licence, Vec<FieldError>>>, sqlx::Error> {
+        let now = Utc::now();
+        let mut out: Vec<Option<Result<Licence, Vec<FieldError>>>> = Vec::new();
+        let mut good = Vec::new();
+        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for (i, new) in news.iter().enumerate() {
+            match Licences::check(catalog, new, now.date_naive()) {
+                Ok(c) => {
+                    let group = (
+                        c.0.type_code.clone(),
+                        issuer_code(&c.0.issuer).as_str().to_string(),
+                    );
+                    *counts.entry(group.clone()).or_default() += 1;
+                    good.push((i, group, c));
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        if !good.is_empty() {
+            let key = self.signing_key().await?;
+            let positions: Vec<usize> = good.iter().map(|(i, ..)| *i).collect();
+            let made = store::insert_numbered(&self.db, &counts, |firsts| {
+                let mut next = firsts.clone();
+                good.into_iter()
+                    .map(|(i, group, c)| {
+                        let serial = next.get_mut(&group).expect("a serial for every group");
+                        let l = build(catalog, &news[i], c, *serial, &key, now, issued_by);
+                        *serial += 1;
+                        l
+                    })
+                    .collect()
+            })
+            .await?;
+            tracing::info!(
+                issued = made.len(),
+                kid = %key.kid,
+                by = issued_by,
+                "licences issued in one transaction"
+            );
+            for (i, l) in positions.into_iter().zip(made) {
+                out[i] = Some(Ok(l));
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|r| r.expect("every licence answered"))
+            .collect())
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Licence>, sqlx::Error> {
