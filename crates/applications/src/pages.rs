@@ -72,10 +72,9 @@ pub fn routes(state: PagesState) -> Router {
         .with_state(state)
 }
 
+/// After a form: `Redirect::to` answers 303, so the browser follows with GET.
 fn see_other(to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
-    *res.status_mut() = StatusCode::SEE_OTHER;
-    res
+    Redirect::to(to).into_response()
 }
 
 fn not_found(s: &PagesState, ctx: &Ctx) -> Response {
@@ -98,22 +97,6 @@ fn pick(lang: Lang, zh: &str, en: Option<&str>) -> String {
         (Lang::En, Some(en)) => en.to_string(),
         _ => zh.to_string(),
     }
-}
-
-/// `optional` may repeat, as a form of checkboxes sends it, or be comma-separated.
-fn optional_from(pairs: impl Iterator<Item = (String, String)>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (k, v) in pairs {
-        if k != "optional" {
-            continue;
-        }
-        for code in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if !out.iter().any(|x| x == code) {
-                out.push(code.to_string());
-            }
-        }
-    }
-    out
 }
 
 // ------------------------------------------------------------------ start
@@ -176,8 +159,9 @@ async fn start_bundle(
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let optional =
-        optional_from(url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned());
+    let optional = catalog::pages::chosen_optional(
+        url::form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned(),
+    );
     start(s, ctx, account, Target::Bundle { code, optional }).await
 }
 
@@ -322,7 +306,7 @@ fn draft_line(c: &Catalog, a: &Application, lang: Lang) -> DraftLine {
         name,
         updated_at: a
             .updated_at
-            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+            .with_timezone(&kernel::calendar::china_time())
             .format("%Y-%m-%d %H:%M")
             .to_string(),
         answered: a.answers.len(),
@@ -346,7 +330,7 @@ async fn create_bundle(
     Path(code): Path<String>,
     VerifiedForm(form): VerifiedForm<Vec<(String, String)>>,
 ) -> Response {
-    let optional = optional_from(form.into_iter());
+    let optional = catalog::pages::chosen_optional(form);
     create(s, ctx, account, Target::Bundle { code, optional }).await
 }
 

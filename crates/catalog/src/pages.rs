@@ -260,20 +260,22 @@ async fn item(State(s): State<PagesState>, ctx: Ctx, Path(code): Path<String>) -
     s.shell.render("catalog/item.html", &ctx, page)
 }
 
-/// `optional` may repeat (`?optional=a&optional=b`, as a form of checkboxes sends it) or be
-/// comma-separated.
-fn chosen_optional(raw: Option<&str>) -> Vec<String> {
-    let Some(raw) = raw else { return Vec::new() };
-    url::form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
-        .filter(|(k, _)| k == "optional")
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|s| s.trim().to_string())
-                .collect::<Vec<_>>()
-        })
-        .filter(|v| !v.is_empty())
-        .collect()
+/// The optional items chosen for a bundle, from form or query pairs: `optional` may repeat
+/// (`?optional=a&optional=b`, as a form of checkboxes sends it) or be comma-separated; each
+/// code once, in the order given.
+pub fn chosen_optional(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (k, v) in pairs {
+        if k != "optional" {
+            continue;
+        }
+        for code in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !out.iter().any(|x| x == code) {
+                out.push(code.to_string());
+            }
+        }
+    }
+    out
 }
 
 async fn bundle(
@@ -286,7 +288,9 @@ async fn bundle(
     let Some(b) = c.bundle(&code) else {
         return not_found(&s, &ctx);
     };
-    let chosen = chosen_optional(q.as_deref());
+    let chosen = chosen_optional(
+        url::form_urlencoded::parse(q.as_deref().unwrap_or_default().as_bytes()).into_owned(),
+    );
     let (merged, error) = match c.merge(&code, &chosen) {
         Ok(m) => (m, None),
         Err(e) => match c.merge(&code, &[]) {
@@ -453,10 +457,9 @@ async fn admin_publish(
             .await
         {
             Ok(p) => {
-                let mut res = Redirect::to(&format!("/admin/catalog?published={}", p.version))
+                // 303: the browser fetches the page with GET.
+                return Redirect::to(&format!("/admin/catalog?published={}", p.version))
                     .into_response();
-                *res.status_mut() = StatusCode::SEE_OTHER;
-                return res;
             }
             Err(PublishError::Invalid(list)) => {
                 errors = list

@@ -93,10 +93,6 @@ pub enum DateFormat {
     EpochMillis,
 }
 
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8")
-}
-
 /// A source's date as a calendar day.
 pub fn parse_date(v: &Value, format: &DateFormat) -> Option<NaiveDate> {
     match format {
@@ -104,7 +100,9 @@ pub fn parse_date(v: &Value, format: &DateFormat) -> Option<NaiveDate> {
             let ms = v
                 .as_i64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
-            let t: DateTime<FixedOffset> = china().timestamp_millis_opt(ms).single()?;
+            let t: DateTime<FixedOffset> = kernel::calendar::china_time()
+                .timestamp_millis_opt(ms)
+                .single()?;
             Some(t.date_naive())
         }
         DateFormat::Pattern(p) => NaiveDate::parse_from_str(v.as_str()?.trim(), p).ok(),

@@ -214,7 +214,7 @@ async fn lines(s: &ExchangeState, a: &Account) -> Result<Vec<AccessLine>, Proble
 fn local_time(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| {
-            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+            t.with_timezone(&kernel::calendar::china_time())
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string()
         })

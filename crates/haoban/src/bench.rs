@@ -97,8 +97,16 @@ pub async fn generation(
     }))
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// The `p` quantile of timings sorted ascending; 0 when there are none.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// The median of `runs` timings of `f`, in milliseconds.
@@ -174,11 +182,7 @@ async fn drive(base: &str, paths: &[String], clients: usize, seconds: f64) -> se
     }
     let elapsed = started.elapsed().as_secs_f64().max(seconds);
     all.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| percentile(&all, p);
     json!({
         "requests": all.len(),
         "errors": errors,
@@ -325,11 +329,7 @@ async fn drive_verify(
     }
     let elapsed = started.elapsed().as_secs_f64().max(seconds);
     all.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| percentile(&all, p);
     json!({
         "requests": all.len(),
         "errors": errors,

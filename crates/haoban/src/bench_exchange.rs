@@ -9,6 +9,8 @@ use exchange::{AccessFile, Connectors, Exchange, Purpose, Requester, Subject, ac
 use kernel::{Engine, IdNumber};
 use serde_json::json;
 
+use crate::bench::{percentile, round};
+
 /// The item whose checks are measured, and its twelve elements.
 const ITEM: &str = "410100-FG-0001";
 const ELEMENTS: [&str; 12] = [
@@ -38,18 +40,6 @@ const DELAYS: [(&str, u64, u64); 8] = [
     ("tax", 20, 10),
     ("market", 10, 10),
 ];
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
 
 fn stats(mut ms: Vec<f64>) -> (f64, f64) {
     ms.sort_by(|a, b| a.total_cmp(b));

@@ -6,62 +6,15 @@ mod common;
 
 use std::process::Command;
 
-use haoban::Config;
-use kernel::{Db, Engine};
+use kernel::Engine;
 use serde_json::{Value, json};
 
 const SEED: u64 = 4545;
 
-struct Setup {
-    db: Db,
-    url: String,
-    base: String,
-    systems: sim::systems::RunningSystems,
-    running: haoban::Running,
-    citizen: sim::DemoCitizen,
-}
-
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+type Setup = common::CityServer;
 
 async fn setup(engine: Engine) -> Setup {
-    let (db, url) = kernel::scratch::fresh(engine)
-        .await
-        .expect("scratch database");
-    db.migrate(&haoban::migrations()).await.expect("migrations");
-    sim::generate(
-        &db,
-        &sim::GenOptions {
-            persons: 1500,
-            seed: SEED,
-        },
-    )
-    .await
-    .expect("generate");
-    let systems = sim::systems::start(db.clone(), sim::systems::SystemsConfig::new(SEED))
-        .await
-        .expect("systems");
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        database_url: url.clone(),
-        catalog_dir: root().join("catalog").to_string_lossy().to_string(),
-        connectors_dir: root().join("connectors").to_string_lossy().to_string(),
-        exchange_access_inline: Some(systems.manifest()),
-        ..Config::default()
-    };
-    let running = haoban::serve(&config, db.clone())
-        .await
-        .expect("server starts");
-    let citizen = sim::demo_subjects(&db).await.unwrap().citizen;
-    Setup {
-        base: format!("http://{}", running.addr),
-        db,
-        url,
-        systems,
-        running,
-        citizen,
-    }
+    common::CityServer::start(engine, SEED, common::CityAccounts::None).await
 }
 
 async fn post(s: &Setup, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {

@@ -5,8 +5,7 @@
 
 mod common;
 
-use haoban::Config;
-use kernel::{Db, Engine};
+use kernel::Engine;
 use serde_json::{Value, json};
 
 const SEED: u64 = 4646;
@@ -17,54 +16,22 @@ const LICENCE_ITEM: &str = "410100-MZ-0003";
 /// Deed-tax subsidy: the deed-tax receipt comes from the tax system.
 const SHARED_ITEM: &str = "410100-FG-0003";
 
+/// The city server, and a browser-like client signed in as the demo citizen.
 struct Setup {
-    db: Db,
-    base: String,
-    systems: sim::systems::RunningSystems,
-    running: haoban::Running,
-    citizen: sim::DemoCitizen,
+    city: common::CityServer,
     client: reqwest::Client,
 }
 
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+impl std::ops::Deref for Setup {
+    type Target = common::CityServer;
+    fn deref(&self) -> &common::CityServer {
+        &self.city
+    }
 }
 
 async fn setup(engine: Engine) -> Setup {
-    let (db, url) = kernel::scratch::fresh(engine)
-        .await
-        .expect("scratch database");
-    db.migrate(&haoban::migrations()).await.expect("migrations");
-    let catalog_dir = root().join("catalog").to_string_lossy().to_string();
-    // The demo city as `haoban demo` makes it: accounts and the wallets' licences.
-    haoban::demo::ensure_city(&db, 1500, SEED)
-        .await
-        .expect("city");
-    let issued = haoban::demo::licences(&db, &catalog_dir)
-        .await
-        .expect("licences");
-    assert!(issued > 0);
-    let systems = sim::systems::start(db.clone(), sim::systems::SystemsConfig::new(SEED))
-        .await
-        .expect("systems");
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        database_url: url,
-        catalog_dir,
-        connectors_dir: root().join("connectors").to_string_lossy().to_string(),
-        exchange_access_inline: Some(systems.manifest()),
-        ..Config::default()
-    };
-    let running = haoban::serve(&config, db.clone())
-        .await
-        .expect("server starts");
-    let citizen = sim::demo_subjects(&db).await.unwrap().citizen;
     let s = Setup {
-        base: format!("http://{}", running.addr),
-        db,
-        systems,
-        running,
-        citizen,
+        city: common::CityServer::start(engine, SEED, common::CityAccounts::Demo).await,
         client: common::client(),
     };
     sign_in(&s).await;
@@ -279,8 +246,8 @@ async fn materials_are_resolved_for_the_applicant(engine: Engine) {
         .unwrap();
     assert!(log.contains(SHARED_ITEM), "{log}");
 
-    s.running.stop().await;
-    s.systems.shutdown().await;
+    s.city.running.stop().await;
+    s.city.systems.shutdown().await;
 }
 
 mod materials_on_the_start_page {

@@ -9,8 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Datelike, Duration, FixedOffset, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
+
+/// China Standard Time (UTC+8): the time people read, and the day a deadline counts from.
+pub fn china_time() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
 
 /// One year's arrangement: holidays (rest days on weekdays included) and make-up working
 /// days (working weekends).

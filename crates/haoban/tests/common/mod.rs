@@ -213,3 +213,86 @@ pub fn citizen_json(n: u16) -> serde_json::Value {
         "password": "a sound passphrase",
     })
 }
+
+/// A server over a generated city, with the simulated department systems running and the
+/// exchange given their access, as `haoban demo` runs them.
+pub struct CityServer {
+    pub db: Db,
+    pub url: String,
+    pub base: String,
+    pub systems: sim::systems::RunningSystems,
+    pub running: Running,
+    pub citizen: sim::DemoCitizen,
+}
+
+/// What the city holds besides its registries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CityAccounts {
+    /// Registries only: nobody has an account yet.
+    None,
+    /// The demo accounts and the demo citizen's and company's licences.
+    Demo,
+}
+
+fn repo_path(p: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(p)
+        .to_string_lossy()
+        .to_string()
+}
+
+impl CityServer {
+    pub async fn start(engine: Engine, seed: u64, accounts: CityAccounts) -> CityServer {
+        init_logs();
+        let (db, url) = kernel::scratch::fresh(engine)
+            .await
+            .expect("scratch database");
+        db.migrate(&haoban::migrations()).await.expect("migrations");
+        let catalog_dir = repo_path("catalog");
+        match accounts {
+            CityAccounts::None => sim::generate(
+                &db,
+                &sim::GenOptions {
+                    persons: 1500,
+                    seed,
+                },
+            )
+            .await
+            .map(|_| ())
+            .expect("generate"),
+            CityAccounts::Demo => {
+                haoban::demo::ensure_city(&db, 1500, seed)
+                    .await
+                    .expect("city");
+                let issued = haoban::demo::licences(&db, &catalog_dir)
+                    .await
+                    .expect("licences");
+                assert!(issued > 0);
+            }
+        }
+        let systems = sim::systems::start(db.clone(), sim::systems::SystemsConfig::new(seed))
+            .await
+            .expect("systems");
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: url.clone(),
+            catalog_dir,
+            connectors_dir: repo_path("connectors"),
+            exchange_access_inline: Some(systems.manifest()),
+            ..Config::default()
+        };
+        let running = haoban::serve(&config, db.clone())
+            .await
+            .expect("server starts");
+        let citizen = sim::demo_subjects(&db).await.unwrap().citizen;
+        CityServer {
+            base: format!("http://{}", running.addr),
+            db,
+            url,
+            systems,
+            running,
+            citizen,
+        }
+    }
+}
